@@ -1,0 +1,260 @@
+"""The ``allocator`` command: solve, validate, check and generate instances.
+
+Exit codes: 0 a plan (or a clean check), 1 a plan that fails the checker, 2 invalid input,
+3 infeasible, 4 no plan within the time limit.
+"""
+
+from __future__ import annotations
+
+import json
+from enum import IntEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from allocator.check import check_plan
+from allocator.kpis import assignments_frame, kpi_tables
+from allocator.schema import Instance, Plan, Problem
+from allocator.solve import Progress, SolveOptions, solve
+from allocator.validate import InvalidInstance, load_instance, read_json
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Staff workplaces and tasks with specialists: solve, validate, check, generate.",
+)
+console = Console(stderr=True)
+out = Console()
+
+
+class Exit(IntEnum):
+    PLAN = 0
+    CHECK_FAILED = 1
+    INVALID = 2
+    INFEASIBLE = 3
+    NO_PLAN = 4
+
+
+EXIT_BY_STATUS = {
+    "optimal": Exit.PLAN,
+    "feasible": Exit.PLAN,
+    "invalid": Exit.INVALID,
+    "infeasible": Exit.INFEASIBLE,
+    "unknown": Exit.NO_PLAN,
+}
+
+
+def _problems_table(problems: list[Problem]) -> Table:
+    table = Table(title=f"{len(problems)} input error(s)", title_justify="left")
+    table.add_column("path", style="cyan")
+    table.add_column("problem")
+    for p in problems:
+        table.add_row(p.path, p.message)
+    return table
+
+
+def _load(path: Path) -> tuple[Any, Instance]:
+    data = read_json(path)
+    return data, load_instance(data)
+
+
+def _invalid_plan(data: Any, problems: list[Problem]) -> Plan:
+    name = data.get("name", "instance") if isinstance(data, dict) else "instance"
+    return Plan(
+        instance=str(name),
+        status="invalid",
+        explanation=[f"{p.path}: {p.message}" for p in problems],
+        problems=problems,
+    )
+
+
+def _write_json(path: Path, payload: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(payload, indent=1, default=str) + "\n", encoding="utf-8")
+
+
+def write_csv(instance: Instance, plan: Plan, folder: Path) -> list[Path]:
+    """Write ``assignments.csv``, ``unmet.csv`` and one CSV per KPI table into ``folder``."""
+    import pandas as pd
+
+    folder.mkdir(parents=True, exist_ok=True)
+    frames = {"assignments": assignments_frame(plan), **kpi_tables(instance, plan)}
+    frames["unmet"] = pd.DataFrame(
+        [{**u.model_dump(), "reasons": " | ".join(u.reasons)} for u in plan.unmet],
+        columns=["workplace", "task", "hours", "reasons"],
+    )
+    written = []
+    for name, frame in frames.items():
+        path = folder / f"{name}.csv"
+        frame.to_csv(path, index=False)
+        written.append(path)
+    return written
+
+
+def _summary(plan: Plan) -> Table:
+    table = Table(title=f"plan {plan.instance}: {plan.status}", title_justify="left")
+    for column in ("goal", "value", "bound"):
+        table.add_column(column, justify="right" if column != "goal" else "left")
+    for goal, value in plan.objective.items():
+        bound = plan.bound.get(goal)
+        table.add_row(goal, f"{value:,.2f}", "" if bound is None else f"{bound:,.2f}")
+    totals = plan.kpis.get("totals", {})
+    if totals:
+        table.add_section()
+        table.add_row("planned hours", f"{totals['planned_hours']:,.2f}", "")
+        table.add_row("unmet hours", f"{totals['unmet_hours']:,.2f}", "")
+        table.add_row("in-house share", f"{totals['in_house_share']:.1%}", "")
+        table.add_row("utilisation", f"{totals['utilisation']:.1%}", "")
+    stats = plan.statistics
+    table.add_section()
+    table.add_row("gap", f"{plan.gap or 0:.4%}", "")
+    table.add_row("wall seconds", f"{plan.wall_seconds:.2f}", "")
+    if "variables" in stats:
+        table.add_row("model", f"{stats['variables']:,} vars / {stats['constraints']:,} cons", "")
+    return table
+
+
+def _unmet_table(plan: Plan) -> Table:
+    table = Table(title="unmet", title_justify="left")
+    table.add_column("item")
+    table.add_column("hours", justify="right")
+    table.add_column("reasons")
+    for u in plan.unmet:
+        item = f"workplace {u.workplace}" if u.workplace else f"task {u.task}"
+        table.add_row(item, f"{u.hours:g}", "\n".join(u.reasons))
+    return table
+
+
+@app.command("solve")
+def solve_command(
+    instance_path: Annotated[Path, typer.Argument(help="Instance JSON file.")],
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Write the plan here.")
+    ] = None,
+    time_limit: Annotated[float | None, typer.Option(help="Seconds for the whole solve.")] = None,
+    workers: Annotated[int | None, typer.Option(help="CP-SAT threads (0 = all cores).")] = None,
+    csv: Annotated[Path | None, typer.Option(help="Folder for CSV tables.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or tables.")] = False,
+) -> None:
+    """Solve an instance into a plan, checked by the independent checker."""
+    try:
+        data, instance = _load(instance_path)
+    except InvalidInstance as error:
+        console.print(_problems_table(error.problems))
+        if output is not None:
+            plan = _invalid_plan(locals().get("data"), error.problems)
+            _write_json(output, plan.model_dump(mode="json"))
+        raise typer.Exit(Exit.INVALID) from None
+
+    status = console.status("building the model...", spinner="dots")
+
+    def show(p: Progress) -> None:
+        bound = "" if p.bound is None else f"  bound {p.bound:,.2f}"
+        status.update(
+            f"stage {p.stage_number}/{p.stages} [bold]{p.stage}[/]: best {p.objective:,.2f}"
+            f"{bound}  elapsed {p.elapsed:.1f}s  ({p.solutions} solutions)"
+        )
+
+    options = SolveOptions(time_limit=time_limit, workers=workers, progress=None if quiet else show)
+    if quiet:
+        plan = solve(instance, options)
+    else:
+        with status:
+            plan = solve(instance, options)
+    if output is not None:
+        _write_json(output, plan.model_dump(mode="json"))
+    if csv is not None and plan.status in ("optimal", "feasible"):
+        write_csv(instance, plan, csv)
+    report = check_plan(instance, plan)
+    if not quiet:
+        out.print(_summary(plan))
+        if plan.unmet:
+            out.print(_unmet_table(plan))
+        for line in plan.explanation:
+            out.print(f"[red]{line}[/]")
+    if not report.ok:
+        for violation in report.violations:
+            console.print(f"[red]check failed[/] {violation.rule}: {violation.message}")
+        raise typer.Exit(Exit.CHECK_FAILED)
+    raise typer.Exit(EXIT_BY_STATUS[plan.status])
+
+
+@app.command()
+def validate(
+    instance_path: Annotated[Path, typer.Argument(help="Instance JSON file.")],
+) -> None:
+    """Report every input error of an instance, each with its JSON path."""
+    try:
+        _load(instance_path)
+    except InvalidInstance as error:
+        out.print(_problems_table(error.problems))
+        raise typer.Exit(Exit.INVALID) from None
+    out.print(f"[green]{instance_path} is a valid instance[/]")
+
+
+@app.command()
+def check(
+    instance_path: Annotated[Path, typer.Argument(help="Instance JSON file.")],
+    plan_path: Annotated[Path, typer.Argument(help="Plan JSON file.")],
+) -> None:
+    """Check a plan against an instance: every hard rule and every objective value."""
+    try:
+        _, instance = _load(instance_path)
+        plan = Plan.model_validate(read_json(plan_path))
+    except InvalidInstance as error:
+        out.print(_problems_table(error.problems))
+        raise typer.Exit(Exit.INVALID) from None
+    except ValueError as error:
+        out.print(f"[red]{plan_path} is not a valid plan:[/] {error}")
+        raise typer.Exit(Exit.INVALID) from None
+    report = check_plan(instance, plan)
+    table = Table(title="recomputed objective", title_justify="left")
+    table.add_column("goal")
+    table.add_column("value", justify="right")
+    for goal, value in report.objective.items():
+        table.add_row(goal, f"{value:,.2f}")
+    out.print(table)
+    if report.ok:
+        out.print("[green]the plan satisfies every hard rule[/]")
+        return
+    for violation in report.violations:
+        out.print(f"[red]{violation.rule}[/]: {violation.message}")
+    raise typer.Exit(Exit.CHECK_FAILED)
+
+
+@app.command()
+def generate(
+    output: Annotated[Path, typer.Option("-o", "--output", help="Instance file to write.")],
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    specialists: Annotated[int, typer.Option(help="Number of specialists.")] = 20,
+    projects: Annotated[int, typer.Option(help="Number of projects.")] = 4,
+    days: Annotated[int, typer.Option(help="Working days in the horizon.")] = 20,
+    tightness: Annotated[float, typer.Option(help="Demand / capacity.")] = 0.9,
+    program: Annotated[
+        str | None, typer.Option(help="Force time_based, project_based or mixed.")
+    ] = None,
+    vendors: Annotated[int, typer.Option(help="Number of vendors.")] = 2,
+    name: Annotated[str | None, typer.Option(help="Instance name.")] = None,
+) -> None:
+    """Generate a seeded, realistic instance."""
+    from allocator.generate import GeneratorConfig, write_instance
+
+    config = GeneratorConfig(
+        seed=seed,
+        specialists=specialists,
+        projects=projects,
+        days=days,
+        tightness=tightness,
+        program=program,
+        vendors=vendors,
+        name=name,
+    )
+    write_instance(config, output)
+    out.print(f"wrote {output}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

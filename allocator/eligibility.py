@@ -1,0 +1,175 @@
+"""Who may work on what, and why not (spec, "A specialist s is eligible ...").
+
+Eligibility of every (specialist, target) pair is computed once per instance. Reasons for an
+ineligible pair are recomputed on demand (only explanations need them), with the same rules.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Literal
+
+from allocator.calendar import dates_between, overlap_hours, working_dates
+from allocator.schema import Instance, Project, SourcingRule, Specialist, Task, Workplace
+
+TargetKind = Literal["workplace", "task"]
+
+
+@dataclass(frozen=True)
+class Target:
+    """A workplace or a task, with its project and the working dates of its period."""
+
+    kind: TargetKind
+    item: Workplace | Task
+    project: Project
+    dates: tuple[dt.date, ...]
+
+    @property
+    def id(self) -> str:
+        return self.item.id
+
+    @property
+    def role(self) -> str | None:
+        return self.item.role
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind} {self.item.id}"
+
+    @property
+    def sourcing_rule(self) -> SourcingRule:
+        """The target's own sourcing, else the project's rule for its role, else ``any``."""
+        if self.item.sourcing is not None:
+            return self.item.sourcing
+        if self.role is not None:
+            return self.project.sourcing_by_role.get(self.role, "any")
+        return "any"
+
+    @property
+    def daily_minimum(self) -> float:
+        """Hours a specialist must be able to give on one date to take part."""
+        if isinstance(self.item, Workplace):
+            return self.item.hours_per_day
+        return min(self.item.min_daily_hours, self.item.effort_hours)
+
+
+@dataclass(frozen=True)
+class Exclusion:
+    """Why a specialist may not work on a target: a category and plain words."""
+
+    category: Literal[
+        "role", "skill", "certification", "sourcing", "candidates", "timezone", "hours"
+    ]
+    reason: str
+
+
+def build_targets(instance: Instance) -> list[Target]:
+    """Every workplace, then every task, with its working dates."""
+    dates = working_dates(instance.horizon)
+    projects = {p.id: p for p in instance.projects}
+    out = [
+        Target("workplace", w, projects[w.project], tuple(dates_between(dates, w.start, w.end)))
+        for w in instance.workplaces
+    ]
+    out += [
+        Target("task", t, projects[t.project], tuple(dates_between(dates, t.start, t.due)))
+        for t in instance.tasks
+    ]
+    return out
+
+
+def exclusions(instance: Instance, specialist: Specialist, target: Target) -> list[Exclusion]:
+    """Every reason ``specialist`` is not eligible for ``target`` (``[]`` when eligible).
+
+    Rules from the spec, "A specialist s is eligible ...", plus one capacity rule: a
+    specialist whose hours per day are below the target's daily minimum cannot take part.
+    """
+    s, item, project = specialist, target.item, target.project
+    out: list[Exclusion] = []
+    if target.role is not None and target.role not in s.roles:
+        out.append(Exclusion("role", f"{s.id} is not a {target.role}"))
+    for skill, level in item.skills.items():
+        has = s.skills.get(skill, 0)
+        if has < level:
+            out.append(Exclusion("skill", f"{s.id} has {skill} at level {has}, needs {level}"))
+    for cert in (*project.required_certifications, *item.certifications):
+        if cert not in s.certifications:
+            out.append(Exclusion("certification", f"{s.id} lacks certification {cert}"))
+    rule = target.sourcing_rule
+    if rule != "any" and rule != s.sourcing:
+        words = "in-house" if rule == "in_house" else "outsourced"
+        out.append(
+            Exclusion(
+                "sourcing",
+                f"{s.id} is {s.sourcing.replace('_', '-')}; {target.label} is {words} only",
+            )
+        )
+    if item.candidates is not None and s.id not in item.candidates:
+        out.append(Exclusion("candidates", f"{s.id} is not an approved candidate"))
+    if project.min_overlap_hours > 0:
+        shared = _overlap(s, project, instance.horizon.start)
+        if shared + 1e-9 < project.min_overlap_hours:
+            out.append(
+                Exclusion(
+                    "timezone",
+                    f"{s.id} overlaps {shared:g} h with the customer's "
+                    f"hours, {project.min_overlap_hours:g} h needed",
+                )
+            )
+    if s.hours_per_day + 1e-9 < target.daily_minimum:
+        out.append(
+            Exclusion(
+                "hours",
+                f"{s.id} works {s.hours_per_day:g} h a day, "
+                f"{target.label} needs {target.daily_minimum:g} h",
+            )
+        )
+    return out
+
+
+def _overlap(s: Specialist, project: Project, on: dt.date) -> float:
+    return overlap_hours(s.timezone, s.work_hours, project.timezone, project.work_hours, on)
+
+
+@dataclass
+class Eligibility:
+    """Eligible specialists per target, computed once.
+
+    Attributes
+    ----------
+    targets
+        Workplaces then tasks (see :func:`build_targets`).
+    eligible
+        ``eligible[i]`` lists the indices (into ``instance.specialists``) of the specialists
+        eligible for ``targets[i]``.
+    """
+
+    instance: Instance
+    targets: list[Target]
+    eligible: list[list[int]]
+
+    @cached_property
+    def target_index(self) -> dict[tuple[TargetKind, str], int]:
+        return {(t.kind, t.id): i for i, t in enumerate(self.targets)}
+
+    def why_not(self, specialist: Specialist, target: Target) -> list[Exclusion]:
+        return exclusions(self.instance, specialist, target)
+
+
+def compute_eligibility(instance: Instance) -> Eligibility:
+    """Eligibility of every (specialist, target) pair, pruned by role first."""
+    targets = build_targets(instance)
+    by_role: dict[str, list[int]] = defaultdict(list)
+    for i, s in enumerate(instance.specialists):
+        for role in s.roles:
+            by_role[role].append(i)
+    everyone = list(range(len(instance.specialists)))
+    eligible = []
+    for target in targets:
+        pool = everyone if target.role is None else by_role.get(target.role, [])
+        specialists = instance.specialists
+        eligible.append([i for i in pool if not exclusions(instance, specialists[i], target)])
+    return Eligibility(instance, targets, eligible)

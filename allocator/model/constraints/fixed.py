@@ -1,0 +1,81 @@
+"""Fixed assignments (spec rule 8): every assignment a manager locked holds.
+
+``{specialist, workplace}``: the specialist fills the workplace (and, with ``date``, works on
+it that date; with ``hours``, exactly those hours). ``{specialist, task}``: the specialist
+works on the task (on ``date`` if given; exactly ``hours`` that date, or over the task when no
+date is given). A lock that can never hold (ineligible specialist, date outside the period or
+on leave) makes the instance infeasible, and the explanation names it.
+"""
+
+from __future__ import annotations
+
+from allocator.eligibility import TargetKind
+from allocator.model.context import Context
+from allocator.model.data import quarters
+from allocator.schema import Fixed, Rule
+
+
+def describe(item: Fixed) -> str:
+    """Plain words for a fixed assignment."""
+    target = f"workplace {item.workplace}" if item.workplace else f"task {item.task}"
+    when = f" on {item.date}" if item.date else ""
+    hours = f" for {item.hours:g} h" if item.hours is not None else ""
+    return f"fixed assignment: {item.specialist} on {target}{when}{hours}"
+
+
+def add(ctx: Context) -> None:
+    for item in ctx.data.instance.fixed:
+        label = describe(item)
+        if item.workplace is not None:
+            _workplace(ctx, item, label)
+        else:
+            _task(ctx, item, label)
+
+
+def _target_and_day(ctx: Context, item: Fixed) -> tuple[int, int, int | None]:
+    data = ctx.data
+    kind: TargetKind = "workplace" if item.workplace is not None else "task"
+    k = data.eligibility.target_index[kind, item.workplace or item.task or ""]
+    s = data.specialist_index[item.specialist]
+    day = (
+        None
+        if item.date is None
+        else data.dates.index(item.date)
+        if item.date in data.dates
+        else -1
+    )
+    return s, k, day
+
+
+def _workplace(ctx: Context, item: Fixed, label: str) -> None:
+    s, w, day = _target_and_day(ctx, item)
+    fill = ctx.vars.fill.get((s, w))
+    t = ctx.data.targets[w]
+    if fill is None or (day is not None and day not in t.eligible.get(s, [])):
+        ctx.guards.impossible(label)
+        return
+    if item.hours is not None and quarters(item.hours) != t.daily_q:
+        ctx.guards.impossible(label)
+        return
+    name = f"{Rule.FIXED}[{item.specialist},{item.workplace}]"
+    ctx.impose(ctx.model.add(fill == 1), name, ctx.guards.guard(label))
+
+
+def _task(ctx: Context, item: Fixed, label: str) -> None:
+    s, k, day = _target_and_day(ctx, item)
+    v = ctx.vars
+    assignee = v.assignee.get((s, k))
+    name = f"{Rule.FIXED}[{item.specialist},{item.task}]"
+    if assignee is None or (day is not None and (s, k, day) not in v.hours):
+        ctx.guards.impossible(label)
+        return
+    guard = ctx.guards.guard(label)
+    if day is None:
+        ctx.impose(ctx.model.add(assignee == 1), name, guard)
+        if item.hours is not None:
+            total = sum(h for (s2, k2, _), h in v.hours.items() if (s2, k2) == (s, k))
+            ctx.impose(ctx.model.add(total == quarters(item.hours)), name, guard)
+        return
+    ctx.impose(ctx.model.add(v.works[s, k, day] == 1), name, guard)
+    if item.hours is not None:
+        ctx.impose(ctx.model.add(v.hours[s, k, day] == quarters(item.hours)), name, guard)

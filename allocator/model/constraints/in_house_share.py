@@ -1,0 +1,28 @@
+"""In-house share (spec rule 7): per project, in-house hours >= share x all planned hours.
+
+With the share as a fraction ``num/den``: ``den x in_house >= num x all``, in quarter-hours.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from allocator.model.context import Context
+from allocator.schema import Rule
+
+
+def add(ctx: Context) -> None:
+    for p, project in enumerate(ctx.data.instance.projects):
+        share = Fraction(project.min_in_house_share).limit_denominator(10_000)
+        terms = ctx.vars.project_hours.get(p, [])
+        if share == 0 or not any(not inside for _, inside, _ in terms):
+            continue
+        num, den = share.numerator, share.denominator
+        # den*in_house - num*(in_house + outsourced) >= 0
+        expr = sum(
+            (den - num) * coef * var if inside else -num * coef * var for coef, inside, var in terms
+        )
+        guard = ctx.guards.guard(
+            f"project {project.id} keeps at least {float(share):.0%} of its hours in-house"
+        )
+        ctx.impose(ctx.model.add(expr >= 0), f"{Rule.IN_HOUSE_SHARE}[{project.id}]", guard)

@@ -1,0 +1,126 @@
+"""The instance in the model's terms: integer indices and quarter-hour units.
+
+Hours are integers of quarter-hours (``QUARTER = 4`` per hour) inside the model; money is in
+units of 1/400 of the currency (cost per hour × 100 per quarter-hour), exact for costs given
+in cents.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from allocator.calendar import unavailable_dates, working_dates
+from allocator.eligibility import Eligibility, Target
+from allocator.schema import Instance
+
+QUARTER = 4
+MONEY_PER_HOUR = 100  # money units per currency unit per quarter-hour: cost = qh * cph * 100
+MONEY_SCALE = QUARTER * MONEY_PER_HOUR  # money units per currency unit
+
+
+def quarters(hours: float) -> int:
+    """Hours -> whole quarter-hours."""
+    return round(hours * QUARTER)
+
+
+def money_rate(cost_per_hour: float) -> int:
+    """Money units per quarter-hour of a specialist costing ``cost_per_hour``."""
+    return round(cost_per_hour * MONEY_PER_HOUR)
+
+
+@dataclass
+class TargetData:
+    """One workplace or task over model indices.
+
+    ``days`` are indices into :attr:`ModelData.dates`; ``eligible`` maps an eligible
+    specialist index to the day indices of the target on which that specialist is available.
+    """
+
+    index: int
+    target: Target
+    project: int
+    priority: int
+    days: list[int]
+    demand_q: int
+    eligible: dict[int, list[int]]
+    daily_q: int = 0  # workplace: quarter-hours a day
+    min_daily_q: int = 0  # task: least quarter-hours on a date worked
+    max_assignees: int = 1
+
+    @property
+    def is_workplace(self) -> bool:
+        return self.target.kind == "workplace"
+
+
+@dataclass
+class ModelData:
+    """Indexed instance shared by the model builder, the greedy hint and the plan writer."""
+
+    instance: Instance
+    eligibility: Eligibility
+    dates: list[dt.date]
+    available: list[set[int]]  # per specialist: available day indices
+    capacity_q: list[int]  # per specialist: quarter-hours a day
+    rate: list[int]  # per specialist: money units per quarter-hour
+    in_house: list[bool]
+    targets: list[TargetData]
+    project_ids: list[str]
+    specialist_index: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def workplaces(self) -> list[TargetData]:
+        return [t for t in self.targets if t.is_workplace]
+
+    @property
+    def tasks(self) -> list[TargetData]:
+        return [t for t in self.targets if not t.is_workplace]
+
+
+def build_model_data(instance: Instance, eligibility: Eligibility) -> ModelData:
+    """Index the instance: dates, availability, per-target eligible specialists and days."""
+    dates = working_dates(instance.horizon)
+    day_of = {d: i for i, d in enumerate(dates)}
+    specialists = instance.specialists
+    available = []
+    for s in specialists:
+        off = unavailable_dates(s.unavailable)
+        available.append({i for i, d in enumerate(dates) if d not in off})
+    project_ids = [p.id for p in instance.projects]
+    project_of = {p: i for i, p in enumerate(project_ids)}
+    targets = []
+    for index, (target, eligible) in enumerate(
+        zip(eligibility.targets, eligibility.eligible, strict=True)
+    ):
+        days = [day_of[d] for d in target.dates]
+        item = target.item
+        data = TargetData(
+            index=index,
+            target=target,
+            project=project_of[target.project.id],
+            priority=target.project.priority,
+            days=days,
+            demand_q=0,
+            eligible={s: [d for d in days if d in available[s]] for s in eligible},
+        )
+        if target.kind == "workplace":
+            data.daily_q = quarters(item.hours_per_day)  # type: ignore[union-attr]
+            data.demand_q = data.daily_q * len(days)
+        else:
+            effort_q = quarters(item.effort_hours)  # type: ignore[union-attr]
+            data.demand_q = effort_q
+            data.min_daily_q = min(quarters(item.min_daily_hours), effort_q)  # type: ignore[union-attr]
+            data.max_assignees = item.max_assignees  # type: ignore[union-attr]
+        targets.append(data)
+    return ModelData(
+        instance=instance,
+        eligibility=eligibility,
+        dates=dates,
+        available=available,
+        capacity_q=[quarters(s.hours_per_day) for s in specialists],
+        rate=[money_rate(s.cost_per_hour) for s in specialists],
+        in_house=[s.sourcing == "in_house" for s in specialists],
+        targets=targets,
+        project_ids=project_ids,
+        specialist_index={s.id: i for i, s in enumerate(specialists)},
+    )

@@ -1,0 +1,111 @@
+"""The three goals as linear expressions (spec, "What a plan optimises").
+
+- coverage: sum of priority x unmet quarter-hours (reported in hours).
+- cost: money units (1/400 currency) of hours worked, plus onboarding hours for each
+  specialist brought onto a project not in their ``familiar_projects``.
+- stability: changed workplace fills and task assignees against ``previous_plan``, plus
+  specialist-days on more than one project. Its variables are created only when the stage
+  that optimises it begins (:func:`add_stability`).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from ortools.sat.python import cp_model
+
+from allocator.model.context import Context
+from allocator.model.data import quarters
+
+
+def coverage(ctx: Context) -> cp_model.LinearExprT:
+    """Priority-weighted unmet quarter-hours."""
+    demand = sum(t.priority * t.demand_q for t in ctx.data.targets)
+    done = [
+        (t.priority * coef, var)
+        for t in ctx.data.targets
+        for coef, var in ctx.vars.covered[t.index]
+    ]
+    return demand - cp_model.LinearExpr.weighted_sum([v for _, v in done], [c for c, _ in done])
+
+
+def cost(ctx: Context) -> cp_model.LinearExprT:
+    """Money units of hours worked and of onboarding."""
+    terms = list(ctx.vars.spend)
+    projects = ctx.data.instance.projects
+    specialists = ctx.data.instance.specialists
+    for (s, p), join in ctx.vars.joins.items():
+        if (
+            projects[p].onboarding_hours > 0
+            and projects[p].id not in specialists[s].familiar_projects
+        ):
+            terms.append((quarters(projects[p].onboarding_hours) * ctx.data.rate[s], join))
+    return cp_model.LinearExpr.weighted_sum([v for _, v in terms], [c for c, _ in terms])
+
+
+def add_stability(ctx: Context) -> cp_model.LinearExprT:
+    """Create the stability indicators and return their sum."""
+    terms: list[cp_model.LinearExprT] = []
+    constant = _previous_plan_terms(ctx, terms)
+    terms.extend(_multi_project_days(ctx))
+    return constant + sum(terms)
+
+
+def _previous_plan_terms(ctx: Context, terms: list[cp_model.LinearExprT]) -> int:
+    previous = ctx.data.instance.previous_plan
+    if previous is None:
+        return 0
+    data, v = ctx.data, ctx.vars
+    constant = 0
+    index = data.eligibility.target_index
+    for fill in previous.workplaces:
+        w = index.get(("workplace", fill.workplace))
+        s = data.specialist_index.get(fill.specialist)
+        var = v.fill.get((s, w)) if s is not None and w is not None else None
+        if var is None:
+            constant += 1 if w is not None else 0
+        else:
+            terms.append(1 - var)
+    before: dict[int, set[str]] = defaultdict(set)
+    for row in previous.assignments:
+        k = index.get(("task", row.task)) if row.task else None
+        if k is not None:
+            before[k].add(row.specialist)
+    by_task: dict[int, list[tuple[int, cp_model.IntVar]]] = defaultdict(list)
+    for (s, k), var in v.assignee.items():
+        if k in before:
+            by_task[k].append((s, var))
+    for k, names in before.items():
+        for name in names:
+            s = data.specialist_index.get(name)
+            var = v.assignee.get((s, k)) if s is not None else None
+            if var is None:
+                constant += 1
+            else:
+                terms.append(1 - var)
+        people = {data.specialist_index.get(name) for name in names}
+        terms.extend(var for s, var in by_task[k] if s not in people)
+    return constant
+
+
+def _multi_project_days(ctx: Context) -> list[cp_model.IntVar]:
+    model, out = ctx.model, []
+    for (s, d), activity in ctx.vars.day_activity.items():
+        by_project: dict[int, list[cp_model.IntVar]] = defaultdict(list)
+        for p, var in activity:
+            by_project[p].append(var)
+        if len(by_project) < 2:
+            continue
+        active = []
+        for p, vars_ in by_project.items():
+            if len(vars_) == 1:
+                active.append(vars_[0])
+                continue
+            on = model.new_bool_var(f"active[{s},{p},{d}]")
+            for var in vars_:
+                model.add_implication(var, on)
+            active.append(on)
+        split = model.new_bool_var(f"split_day[{s},{d}]")
+        model.add(sum(active) <= 1 + (len(active) - 1) * split)
+        out.append(split)
+    return out

