@@ -139,6 +139,11 @@ def unmet_reasons(
             if not t.is_workplace and not t.days:
                 reasons.append("the task's window has no working dates")
             reasons += _blockers(data, usage, t, t.days)
+        if t.set_aside:
+            reasons.append(
+                f"{t.set_aside} more eligible specialist(s) were left out of this large model "
+                "(candidate restriction)"
+            )
         if not proven:
             reasons.append("the search stopped before proving this is the best plan")
         hours = unmet_q[t.index] / QUARTER

@@ -1,19 +1,25 @@
-"""A greedy planner, staffing the way a resource manager does by hand.
+"""Greedy planners: the way a resource manager staffs by hand, and smarter orderings.
 
-Highest priority first (required items and locked assignments before the rest), the
-cheapest eligible free specialist first, in-house first on projects with a share rule. It
-respects every hard rule it can see locally (capacity, exclusivity, min daily hours, max
-assignees, max projects) and then trims outsourced hours until each share rule holds. Its
-solution is the first hint handed to CP-SAT, and the baseline in the benchmarks.
+The ``manager`` ordering is what users do today: highest priority first (required items and
+locked assignments before the rest), the cheapest eligible free specialist first, in-house
+first on projects with a share rule. It is the baseline of the benchmarks. The ``scarcity``
+ordering staffs first the items whose priority-weighted hours are spread over the fewest
+candidates, and the ``flexible`` candidate rule keeps the specialists who could do many
+other things for later. Every variant respects each hard rule it can see locally
+(capacity, exclusivity, min daily hours, max assignees, max projects) and then trims
+outsourced hours until each share rule holds. :func:`best_greedy` runs the variants and keeps
+the best: the first hint handed to CP-SAT.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from fractions import Fraction
+from typing import Literal
 
 from allocator.model.data import ModelData, TargetData
-from allocator.model.solution import Solution
+from allocator.model.solution import Solution, evaluate
+from allocator.schema import Goal
 
 
 class _State:
@@ -57,23 +63,31 @@ class _State:
         self.projects[s].add(t.project)
 
 
-def _order(data: ModelData) -> list[TargetData]:
+Ordering = Literal["manager", "scarcity"]
+
+
+def _order(data: ModelData, ordering: Ordering) -> list[TargetData]:
     fixed_targets = {f.workplace or f.task for f in data.instance.fixed}
 
-    def key(t: TargetData) -> tuple[int, int, int, int, int]:
-        item = t.target.item
-        return (
-            -int(t.target.id in fixed_targets),
-            -int(item.required),
-            -t.priority,
-            -int(t.is_workplace),
-            t.days[0] if t.days else 0,
-        )
+    def key(t: TargetData) -> tuple[float, ...]:
+        locked = (-int(t.target.id in fixed_targets), -int(t.target.item.required))
+        if ordering == "scarcity":
+            return (*locked, -t.priority * t.demand_q / max(1, len(t.eligible)))
+        return (*locked, -t.priority, -int(t.is_workplace), t.days[0] if t.days else 0)
 
     return sorted(data.targets, key=key)
 
 
-def _candidates(data: ModelData, t: TargetData, shares: dict[int, Fraction]) -> list[int]:
+Preference = dict[tuple[int, int], float]  # (specialist, target) -> weight, higher first
+
+
+def _candidates(
+    data: ModelData,
+    t: TargetData,
+    shares: dict[int, Fraction],
+    preference: Preference,
+    flexibility: Counter[int] | None,
+) -> list[int]:
     fixed = {
         data.specialist_index[f.specialist]
         for f in data.instance.fixed
@@ -84,7 +98,9 @@ def _candidates(data: ModelData, t: TargetData, shares: dict[int, Fraction]) -> 
         t.eligible,
         key=lambda s: (
             s not in fixed,
+            -round(preference.get((s, t.index), 0.0), 3),
             in_house_first and not data.in_house[s],
+            flexibility[s] if flexibility is not None else 0,
             -len(t.eligible[s]) if t.is_workplace else 0,
             data.rate[s],
         ),
@@ -132,22 +148,29 @@ def _enforce_shares(data: ModelData, solution: Solution, shares: dict[int, Fract
             total[p] -= t.daily_q * len(t.eligible[s])
 
 
-def _drop_broken_minimums(data: ModelData, solution: Solution) -> None:
-    """Removing hours may leave a task's assignee set valid; nothing else to mend here."""
-    for key in [k for k, q in solution.hours.items() if q < data.targets[k[1]].min_daily_q]:
-        del solution.hours[key]
+def greedy_solution(
+    data: ModelData,
+    preference: Preference | None = None,
+    *,
+    ordering: Ordering = "manager",
+    flexible_last: bool = False,
+) -> Solution:
+    """Staff ``data`` greedily; the result satisfies every hard rule but fixed/required.
 
-
-def greedy_solution(data: ModelData) -> Solution:
-    """Staff ``data`` greedily; the result satisfies every hard rule but fixed/required."""
+    ``preference`` (e.g. an LP relaxation's share of each target given to each specialist)
+    is tried before cost when ranking the candidates of a target; ``ordering`` picks the
+    order of the targets and ``flexible_last`` ranks specialists eligible for fewer targets
+    first.
+    """
     shares = {
         p: Fraction(project.min_in_house_share).limit_denominator(10_000)
         for p, project in enumerate(data.instance.projects)
         if project.min_in_house_share > 0
     }
+    flexibility = Counter(s for t in data.targets for s in t.eligible) if flexible_last else None
     state = _State(data)
-    for t in _order(data):
-        candidates = _candidates(data, t, shares)
+    for t in _order(data, ordering):
+        candidates = _candidates(data, t, shares, preference or {}, flexibility)
         if t.is_workplace:
             chosen = next((s for s in candidates if state.fits_workplace(s, t)), None)
             if chosen is not None and t.eligible[chosen]:
@@ -155,5 +178,16 @@ def greedy_solution(data: ModelData) -> Solution:
         else:
             _staff_task(state, t, candidates)
     _enforce_shares(data, state.solution, shares)
-    _drop_broken_minimums(data, state.solution)
     return state.solution
+
+
+def best_greedy(
+    data: ModelData, order: list[Goal], preference: Preference | None = None
+) -> Solution:
+    """The lexicographically best (by ``order``) of the greedy variants."""
+    variants = [
+        greedy_solution(data, preference, ordering=ordering, flexible_last=flexible)
+        for ordering in ("manager", "scarcity")
+        for flexible in (False, True)
+    ]
+    return min(variants, key=lambda sol: [evaluate(data, sol)[g] for g in order])

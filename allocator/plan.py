@@ -77,7 +77,7 @@ def build_plan(
         status=status or ("optimal" if proven else "feasible"),
         objective=objective,
         bound=bound,
-        gap=round(max(gaps, default=0.0), 6),
+        gap=round(max(gaps), 6) if gaps else None,
         wall_seconds=round(wall_seconds, 3),
         workplaces=fills,
         assignments=assignments,

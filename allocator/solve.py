@@ -1,10 +1,16 @@
 """The front door: solve an instance into a plan, one goal at a time.
 
 The goals of ``objective.order`` are solved in stages on one CP-SAT model (spec, "What a plan
-optimises": a goal earlier in the order is never traded for a later one). Each stage starts
-from the previous stage's solution as a hint (the first from the greedy planner) and, once
-done, pins its goal to the best value found. The time limit is shared among the stages;
-time a stage does not use passes on to the next.
+optimises": a goal earlier in the order is never traded for a later one). Each stage
+
+1. solves the LP relaxation of the model with HiGHS (:mod:`allocator.model.relaxation`) for
+   a proven bound (CP-SAT's own LP worker converges slowly on two cores); a dense cut of it
+   in the model would cost more in presolve than it brings, so it is only reported;
+2. starts CP-SAT from a hint: for the first stage the better of the greedy plan and the
+   LP-guided greedy plan, afterwards the previous stage's solution;
+3. pins its goal to the best value found, so later goals never trade it away.
+
+The time limit is shared among the stages; time a stage does not use passes on.
 """
 
 from __future__ import annotations
@@ -19,14 +25,25 @@ from ortools.sat.python import cp_model
 
 from allocator.eligibility import compute_eligibility
 from allocator.explain import explain_infeasibility
-from allocator.greedy import greedy_solution
+from allocator.greedy import best_greedy
 from allocator.model.build import BuiltModel, build_model
-from allocator.model.data import MONEY_SCALE, QUARTER
-from allocator.model.solution import Solution, read_solution
+from allocator.model.data import (
+    MONEY_SCALE,
+    QUARTER,
+    ModelData,
+    build_model_data,
+    restrict_candidates,
+)
+from allocator.model.relaxation import LpBound, lp_bound
+from allocator.model.solution import Solution, evaluate, read_solution
 from allocator.plan import build_plan, empty_plan
 from allocator.schema import Goal, Instance, Plan
 
 STAGE_WEIGHT: dict[str, float] = {"coverage": 0.45, "cost": 0.4, "stability": 0.15}
+LP_MAX_VARIABLES = 400_000  # larger models skip the LP relaxation (its solve would not pay)
+LP_TIME_SHARE = 0.25  # at most this share of a stage's time goes to the LP relaxation
+LIGHT_PRESOLVE_VARIABLES = 20_000  # above this, skip probing and symmetry in presolve
+TRIPLE_BUDGET = 300_000  # above this many task triples, restrict each task's candidates
 GOAL_SCALE: dict[str, float] = {"coverage": QUARTER, "cost": MONEY_SCALE, "stability": 1}
 
 
@@ -115,7 +132,6 @@ def _hint_from(built: BuiltModel, solution: Solution) -> None:
     for key, var in v.hours.items():
         q = solution.hours.get(key, 0)
         model.add_hint(var, q)
-        model.add_hint(v.works[key], q > 0)
         if q > 0:
             assignees.add((key[0], key[1]))
     for pair, var in v.assignee.items():
@@ -124,6 +140,24 @@ def _hint_from(built: BuiltModel, solution: Solution) -> None:
     joined |= {(s, built.data.targets[w].project) for w, s in solution.fills.items()}
     for pair, var in v.joins.items():
         model.add_hint(var, pair in joined)
+
+
+def _lp_preference(built: BuiltModel, lp: LpBound) -> dict[tuple[int, int], float]:
+    """Each target's share given to each specialist in the LP relaxation's solution."""
+    assert lp.values is not None
+    v, targets, preference = built.ctx.vars, built.data.targets, {}
+    for (s, w), var in v.fill.items():
+        preference[s, w] = float(lp.values[var.index])
+    for (s, k, _), var in v.hours.items():
+        share = float(lp.values[var.index]) / max(1, targets[k].demand_q)
+        preference[s, k] = preference.get((s, k), 0.0) + share
+    return preference
+
+
+def _better(data: ModelData, order: list[Goal], a: Solution, b: Solution) -> Solution:
+    """The lexicographically better of two solutions by ``order``."""
+    ka, kb = evaluate(data, a), evaluate(data, b)
+    return a if [ka[g] for g in order] <= [kb[g] for g in order] else b
 
 
 class _Watchdog:
@@ -168,20 +202,29 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Plan:
     settings = instance.solver
     limit = options.time_limit if options.time_limit is not None else settings.time_limit_seconds
     deadline = started + limit
-    eligibility = compute_eligibility(instance)
-    built = build_model(instance, eligibility)
-    data = built.data
-    stats: dict[str, object] = {**built.size(), "build_seconds": round(built.build_seconds, 3)}
-    _hint_from(built, greedy_solution(data))
+    order: list[Goal] = list(instance.objective.order)
+    data = build_model_data(instance, compute_eligibility(instance))
+    first_hint = best_greedy(data, order)
+    keep = {(s, k) for s, k, _, _ in first_hint.rows(data)}
+    limit = restrict_candidates(data, keep, TRIPLE_BUDGET)
+    built = build_model(instance, data=data)
+    stats: dict[str, object] = {
+        **built.size(),
+        "build_seconds": round(time.perf_counter() - started, 3),
+        "candidates_per_task": limit or None,
+    }
+    use_lp = built.size()["variables"] <= LP_MAX_VARIABLES and not limit
 
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = _workers(instance, options)
     solver.parameters.random_seed = settings.seed
     solver.parameters.relative_gap_limit = settings.relative_gap
     solver.parameters.log_search_progress = options.log
+    if built.size()["variables"] > LIGHT_PRESOLVE_VARIABLES:
+        solver.parameters.cp_model_probing_level = 0
+        solver.parameters.symmetry_level = 0
     for key, value in options.extra.items():
         setattr(solver.parameters, key, value)
-    order: list[Goal] = list(instance.objective.order)
     stages: list[StageResult] = []
     solution: Solution | None = None
     watchdog = _Watchdog(solver, options.stop)
@@ -193,10 +236,21 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Plan:
             built.model.minimize(expr)
             remaining = max(0.05, deadline - time.perf_counter())
             weights = [STAGE_WEIGHT[g] for g in order[number - 1 :]]
-            solver.parameters.max_time_in_seconds = remaining * weights[0] / sum(weights)
-            if number == len(order):
-                solver.parameters.max_time_in_seconds = remaining
+            stage_time = (
+                remaining if number == len(order) else remaining * weights[0] / sum(weights)
+            )
             stage_started = time.perf_counter()
+            lp = LpBound(None, "skipped", 0.0)
+            if use_lp:
+                lp = lp_bound(built.model, stage_time * LP_TIME_SHARE, linearize_enforced=False)
+            if solution is None:
+                if lp.values is not None:
+                    guided = best_greedy(data, order, _lp_preference(built, lp))
+                    first_hint = _better(data, order, first_hint, guided)
+                _hint_from(built, first_hint)
+            solver.parameters.max_time_in_seconds = max(
+                0.05, stage_time - (time.perf_counter() - stage_started)
+            )
             reporter = _Reporter(goal, number, len(order), started, options)
             status = solver.solve(built.model, reporter)
             seconds = time.perf_counter() - stage_started
@@ -212,10 +266,12 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Plan:
             values = list(solver.response_proto.solution)
             solution = read_solution(values, built.ctx.vars)
             value = round(solver.objective_value)
-            bound = solver.best_objective_bound
+            bound = max(solver.best_objective_bound, lp.value if lp.value is not None else -1e300)
             scale = GOAL_SCALE[goal]
             name = solver.status_name(status)
-            stages.append(StageResult(goal, name, value / scale, bound / scale, seconds))
+            # with restricted candidates the model's bound is not a bound of the instance
+            valid = None if limit else bound / scale
+            stages.append(StageResult(goal, name, value / scale, valid, seconds))
             built.model.add(expr <= value).with_name(f"goal[{goal}]")
             _hint(built.model, values)
     finally:
@@ -223,6 +279,7 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Plan:
     assert solution is not None
     stats["stages"] = [s.__dict__ for s in stages]
     stats.update(built.size())
+    stats["lp_relaxation"] = use_lp
     return build_plan(
         data,
         solution,

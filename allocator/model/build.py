@@ -48,7 +48,11 @@ class BuiltModel:
 
 
 def build_model(
-    instance: Instance, eligibility: Eligibility | None = None, *, explain: bool = False
+    instance: Instance,
+    eligibility: Eligibility | None = None,
+    *,
+    explain: bool = False,
+    data: ModelData | None = None,
 ) -> BuiltModel:
     """Build the model over eligible (specialist, target, date) triples only.
 
@@ -61,10 +65,12 @@ def build_model(
     explain
         Guard fixed/required/share/capacity items with assumption literals (see
         :mod:`allocator.model.guards`), to extract an infeasibility core.
+    data
+        Already indexed data (possibly with restricted candidates); built here when not given.
     """
     started = time.perf_counter()
-    eligibility = eligibility or compute_eligibility(instance)
-    data = build_model_data(instance, eligibility)
+    if data is None:
+        data = build_model_data(instance, eligibility or compute_eligibility(instance))
     model = cp_model.CpModel()
     ctx = Context(model, data, create_variables(model, data), Guards(model, explain=explain))
     for family in FAMILIES:

@@ -47,6 +47,7 @@ class TargetData:
     daily_q: int = 0  # workplace: quarter-hours a day
     min_daily_q: int = 0  # task: least quarter-hours on a date worked
     max_assignees: int = 1
+    set_aside: int = 0  # eligible specialists left out of the model by candidate restriction
 
     @property
     def is_workplace(self) -> bool:
@@ -75,6 +76,42 @@ class ModelData:
     @property
     def tasks(self) -> list[TargetData]:
         return [t for t in self.targets if not t.is_workplace]
+
+
+def task_triples(data: ModelData) -> int:
+    """Number of (specialist, task, day) triples the model would create hours for."""
+    return sum(len(days) for t in data.tasks for days in t.eligible.values())
+
+
+def restrict_candidates(data: ModelData, keep: set[tuple[int, int]], budget: int) -> int:
+    """Keep at most ``limit`` candidates per task so the triples fit ``budget``.
+
+    The pairs in ``keep`` (e.g. the hint's) always stay; the others are ranked by cost per
+    hour, then by how few targets the specialist could do instead. This is a heuristic
+    restriction: the model's bound is then no longer a bound of the instance. Returns the
+    per-task limit used (0 when nothing was cut).
+    """
+    triples = task_triples(data)
+    if triples <= budget:
+        return 0
+    pairs = sum(len(t.eligible) for t in data.tasks)
+    limit = max(2, int(budget / (triples / pairs) / len(data.tasks)))
+    flexibility: dict[int, int] = {}
+    for t in data.targets:
+        for s in t.eligible:
+            flexibility[s] = flexibility.get(s, 0) + 1
+    for t in data.tasks:
+        if len(t.eligible) <= max(limit, t.max_assignees):
+            continue
+        ranked = sorted(
+            t.eligible,
+            key=lambda s: ((s, t.index) not in keep, data.rate[s], flexibility[s]),
+        )
+        chosen = ranked[: max(limit, t.max_assignees)]
+        chosen += [s for s in ranked[len(chosen) :] if (s, t.index) in keep]
+        t.set_aside = len(t.eligible) - len(chosen)
+        t.eligible = {s: t.eligible[s] for s in chosen}
+    return limit
 
 
 def build_model_data(instance: Instance, eligibility: Eligibility) -> ModelData:

@@ -63,14 +63,20 @@ def _previous_plan_terms(ctx: Context, terms: list[cp_model.LinearExprT]) -> int
         s = data.specialist_index.get(fill.specialist)
         var = v.fill.get((s, w)) if s is not None and w is not None else None
         if var is None:
-            constant += 1 if w is not None else 0
+            constant += 1  # the filler cannot fill it (or the workplace is gone): a change
         else:
             terms.append(1 - var)
     before: dict[int, set[str]] = defaultdict(set)
+    gone: set[tuple[str, str]] = set()  # (task, specialist) of tasks no longer in the instance
     for row in previous.assignments:
-        k = index.get(("task", row.task)) if row.task else None
-        if k is not None:
+        if row.task is None:
+            continue
+        k = index.get(("task", row.task))
+        if k is None:
+            gone.add((row.task, row.specialist))
+        else:
             before[k].add(row.specialist)
+    constant += len(gone)
     by_task: dict[int, list[tuple[int, cp_model.IntVar]]] = defaultdict(list)
     for (s, k), var in v.assignee.items():
         if k in before:
@@ -98,12 +104,12 @@ def _multi_project_days(ctx: Context) -> list[cp_model.IntVar]:
             continue
         active = []
         for p, vars_ in by_project.items():
-            if len(vars_) == 1:
-                active.append(vars_[0])
+            if len(vars_) == 1 and vars_[0].index not in ctx.vars.upper:
+                active.append(vars_[0])  # a lone fill Boolean is its own indicator
                 continue
             on = model.new_bool_var(f"active[{s},{p},{d}]")
             for var in vars_:
-                model.add_implication(var, on)
+                model.add(var <= ctx.vars.upper.get(var.index, 1) * on)
             active.append(on)
         split = model.new_bool_var(f"split_day[{s},{d}]")
         model.add(sum(active) <= 1 + (len(active) - 1) * split)

@@ -77,14 +77,19 @@ def stability(data: ModelData, solution: Solution, rows: list[tuple[int, int, in
     names = [s.id for s in data.instance.specialists]
     for fill in previous.workplaces:
         w = index.get(("workplace", fill.workplace))
-        if w is not None:
-            now = solution.fills.get(w)
-            count += int(now is None or names[now] != fill.specialist)
+        now = solution.fills.get(w) if w is not None else None
+        count += int(now is None or names[now] != fill.specialist)
     before: dict[int, set[str]] = defaultdict(set)
+    gone: set[tuple[str, str]] = set()
     for row in previous.assignments:
-        task = index.get(("task", row.task)) if row.task else None
-        if task is not None:
+        if row.task is None:
+            continue
+        task = index.get(("task", row.task))
+        if task is None:
+            gone.add((row.task, row.specialist))
+        else:
             before[task].add(row.specialist)
+    count += len(gone)
     after: dict[int, set[str]] = defaultdict(set)
     for s, k, _, _ in rows:
         if k in before:

@@ -1,13 +1,15 @@
 """Decision variables, created over eligible (specialist, target, date) triples only.
 
 - ``fill[s, w]``: specialist ``s`` fills workplace ``w`` for its whole period (bool).
-- ``hours[s, t, d]``: quarter-hours ``s`` works on task ``t`` on day ``d`` (int).
-- ``works[s, t, d]``: ``s`` works on task ``t`` on day ``d`` (bool).
+- ``hours[s, t, d]``: quarter-hours ``s`` works on task ``t`` on day ``d``; its domain
+  ``{0} ∪ [min daily, capacity]`` carries the min-daily-hours rule, so no per-day Boolean is
+  needed.
 - ``assignee[s, t]``: ``s`` works on task ``t`` on some day (bool).
 - ``joins[s, p]``: ``s`` works on project ``p`` (bool, created when a rule or cost needs it).
 
 ``day_load[s, d]`` and ``day_activity[s, d]`` collect, per specialist-day, the linear terms of
-the hours worked and the (project, indicator) pairs of what is worked on.
+the hours worked and the (project, variable) pairs of what is worked on (a ``fill`` Boolean
+or an ``hours`` integer: either is positive exactly when the specialist works on it).
 """
 
 from __future__ import annotations
@@ -28,7 +30,6 @@ Term = tuple[int, cp_model.IntVar]
 class Variables:
     fill: dict[Key2, cp_model.IntVar] = field(default_factory=dict)
     hours: dict[Key3, cp_model.IntVar] = field(default_factory=dict)
-    works: dict[Key3, cp_model.IntVar] = field(default_factory=dict)
     assignee: dict[Key2, cp_model.IntVar] = field(default_factory=dict)
     joins: dict[Key2, cp_model.IntVar] = field(default_factory=dict)
     day_load: dict[Key2, list[Term]] = field(default_factory=lambda: defaultdict(list))
@@ -48,7 +49,7 @@ class Variables:
 
 
 def create_variables(model: cp_model.CpModel, data: ModelData) -> Variables:
-    """Create fill, hours, works and assignee variables and index them by specialist-day."""
+    """Create fill, hours and assignee variables and index them by specialist-day."""
     v = Variables()
     for t in data.targets:
         v.covered.append([])
@@ -82,14 +83,13 @@ def _task_variables(model: cp_model.CpModel, data: ModelData, v: Variables, k: i
         if top < t.min_daily_q:
             continue
         v.assignee[s, k] = model.new_bool_var(f"assignee[{s},{k}]")
+        domain = cp_model.Domain.from_intervals([[0, 0], [max(1, t.min_daily_q), top]])
         for d in days:
-            hours = model.new_int_var(0, top, f"hours[{s},{k},{d}]")
+            hours = model.new_int_var_from_domain(domain, f"hours[{s},{k},{d}]")
             v.upper[hours.index] = top
-            works = model.new_bool_var(f"works[{s},{k},{d}]")
             v.hours[s, k, d] = hours
-            v.works[s, k, d] = works
             v.covered[k].append((1, hours))
             v.project_hours[t.project].append((1, data.in_house[s], hours))
             v.spend.append((data.rate[s], hours))
             v.day_load[s, d].append((1, hours))
-            v.day_activity[s, d].append((t.project, works))
+            v.day_activity[s, d].append((t.project, hours))

@@ -25,6 +25,6 @@ def add(ctx: Context) -> None:
             guard = ctx.guards.guard(
                 f"{ctx.specialist(s)} works at most {hours:g} h on {ctx.date(d)}"
             )
-        load = sum(coef * var for coef, var in terms)
+        load = cp_model.LinearExpr.weighted_sum([x for _, x in terms], [c for c, _ in terms])
         name = f"{Rule.DAILY_CAPACITY}[{ctx.specialist(s)},{ctx.date(d)}]"
         ctx.impose(ctx.model.add(load <= cap), name, guard)

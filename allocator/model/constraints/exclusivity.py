@@ -2,29 +2,35 @@
 date of its period.
 
 One constraint per (specialist, exclusive workplace): when ``fill`` holds, every other
-activity indicator of that specialist on the period's dates is zero.
+activity variable of that specialist on the period's dates is zero. Where the workplace takes
+the specialist's whole day, daily capacity already implies this (every other activity has
+positive hours) and no constraint is added.
 """
 
 from __future__ import annotations
 
+from ortools.sat.python import cp_model
+
 from allocator.model.context import Context
-from allocator.schema import Rule
+from allocator.schema import Rule, Workplace
 
 
 def add(ctx: Context) -> None:
-    for t in ctx.data.workplaces:
-        if not t.target.item.exclusive:  # type: ignore[union-attr]
+    data, v = ctx.data, ctx.vars
+    for t in data.workplaces:
+        item = t.target.item
+        if not isinstance(item, Workplace) or not item.exclusive:
             continue
-        for s in t.eligible:
-            fill = ctx.vars.fill.get((s, t.index))
-            if fill is None:
+        for s, days in t.eligible.items():
+            fill = v.fill.get((s, t.index))
+            if fill is None or data.capacity_q[s] <= t.daily_q:
                 continue
-            others = {
-                var.index: var
-                for d in t.days
-                for _, var in ctx.vars.day_activity.get((s, d), [])
+            others = [
+                var
+                for d in days
+                for _, var in v.day_activity.get((s, d), ())
                 if var.index != fill.index
-            }
+            ]
             if others:
                 name = f"{Rule.EXCLUSIVITY}[{ctx.specialist(s)},{t.target.id}]"
-                ctx.impose(ctx.model.add(sum(others.values()) == 0), name, fill)
+                ctx.impose(ctx.model.add(cp_model.LinearExpr.sum(others) == 0), name, fill)

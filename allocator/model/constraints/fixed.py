@@ -76,6 +76,6 @@ def _task(ctx: Context, item: Fixed, label: str) -> None:
             total = sum(h for (s2, k2, _), h in v.hours.items() if (s2, k2) == (s, k))
             ctx.impose(ctx.model.add(total == quarters(item.hours)), name, guard)
         return
-    ctx.impose(ctx.model.add(v.works[s, k, day] == 1), name, guard)
+    ctx.impose(ctx.model.add(v.hours[s, k, day] >= 1), name, guard)
     if item.hours is not None:
         ctx.impose(ctx.model.add(v.hours[s, k, day] == quarters(item.hours)), name, guard)
