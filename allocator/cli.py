@@ -7,7 +7,7 @@ Exit codes: 0 a plan (or a clean check), 1 a plan that fails the checker, 2 inva
 from __future__ import annotations
 
 import json
-from enum import IntEnum
+from enum import IntEnum, StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -28,6 +28,12 @@ app = typer.Typer(
 )
 console = Console(stderr=True)
 out = Console()
+
+
+class ProgramChoice(StrEnum):
+    time_based = "time_based"
+    project_based = "project_based"
+    mixed = "mixed"
 
 
 class Exit(IntEnum):
@@ -134,18 +140,22 @@ def solve_command(
     output: Annotated[
         Path | None, typer.Option("-o", "--output", help="Write the plan here.")
     ] = None,
-    time_limit: Annotated[float | None, typer.Option(help="Seconds for the whole solve.")] = None,
-    workers: Annotated[int | None, typer.Option(help="CP-SAT threads (0 = all cores).")] = None,
+    time_limit: Annotated[
+        float | None, typer.Option(min=0.001, help="Seconds for the whole solve.")
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option(min=0, max=256, help="CP-SAT threads (0 = all cores).")
+    ] = None,
     csv: Annotated[Path | None, typer.Option(help="Folder for CSV tables.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or tables.")] = False,
 ) -> None:
     """Solve an instance into a plan, checked by the independent checker."""
     try:
-        data, instance = _load(instance_path)
+        _, instance = _load(instance_path)
     except InvalidInstance as error:
         console.print(_problems_table(error.problems))
         if output is not None:
-            plan = _invalid_plan(locals().get("data"), error.problems)
+            plan = _invalid_plan(error.data, error.problems)
             _write_json(output, plan.model_dump(mode="json"))
         raise typer.Exit(Exit.INVALID) from None
 
@@ -207,7 +217,7 @@ def check(
     except InvalidInstance as error:
         out.print(_problems_table(error.problems))
         raise typer.Exit(Exit.INVALID) from None
-    except ValueError as error:
+    except (ValueError, OverflowError) as error:
         out.print(f"[red]{plan_path} is not a valid plan:[/] {error}")
         raise typer.Exit(Exit.INVALID) from None
     report = check_plan(instance, plan)
@@ -228,15 +238,13 @@ def check(
 @app.command()
 def generate(
     output: Annotated[Path, typer.Option("-o", "--output", help="Instance file to write.")],
-    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
-    specialists: Annotated[int, typer.Option(help="Number of specialists.")] = 20,
-    projects: Annotated[int, typer.Option(help="Number of projects.")] = 4,
-    days: Annotated[int, typer.Option(help="Working days in the horizon.")] = 20,
-    tightness: Annotated[float, typer.Option(help="Demand / capacity.")] = 0.9,
-    program: Annotated[
-        str | None, typer.Option(help="Force time_based, project_based or mixed.")
-    ] = None,
-    vendors: Annotated[int, typer.Option(help="Number of vendors.")] = 2,
+    seed: Annotated[int, typer.Option(min=0, help="Random seed.")] = 0,
+    specialists: Annotated[int, typer.Option(min=1, help="Number of specialists.")] = 20,
+    projects: Annotated[int, typer.Option(min=1, help="Number of projects.")] = 4,
+    days: Annotated[int, typer.Option(min=1, help="Working days in the horizon.")] = 20,
+    tightness: Annotated[float, typer.Option(min=0.01, help="Demand / capacity.")] = 0.9,
+    program: Annotated[ProgramChoice | None, typer.Option(help="Force one program.")] = None,
+    vendors: Annotated[int, typer.Option(min=0, help="Number of vendors.")] = 2,
     name: Annotated[str | None, typer.Option(help="Instance name.")] = None,
 ) -> None:
     """Generate a seeded, realistic instance."""
@@ -248,7 +256,7 @@ def generate(
         projects=projects,
         days=days,
         tightness=tightness,
-        program=program,
+        program=program.value if program else None,
         vendors=vendors,
         name=name,
     )

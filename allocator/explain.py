@@ -168,9 +168,11 @@ def explain_infeasibility(instance: Instance, time_limit: float = 20.0) -> list[
     solver.parameters.num_workers = 1
     solver.parameters.max_time_in_seconds = time_limit / 2
 
-    def infeasible(literals: list[int]) -> bool | None:
+    by_index = {lit.index: lit for lit in guards.literals}
+
+    def infeasible(indices: list[int]) -> bool | None:
         built.model.clear_assumptions()
-        built.model.add_assumptions(literals)
+        built.model.add_assumptions([by_index[i] for i in indices])
         remaining = time_limit - (time.perf_counter() - started)
         solver.parameters.max_time_in_seconds = max(0.5, remaining / 2)
         status = solver.solve(built.model)

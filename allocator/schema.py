@@ -9,6 +9,7 @@ items (unknown references, duplicates, dates outside the horizon) live in
 from __future__ import annotations
 
 import datetime as dt
+import math
 from enum import StrEnum
 from typing import Annotated, Any, Final, Literal
 
@@ -48,7 +49,9 @@ class Rule(StrEnum):
 
 
 def _quarter_hours(value: float) -> float:
-    """Hours must be multiples of 0.25 (spec, "Field rules")."""
+    """Hours must be finite multiples of 0.25 (spec, "Field rules")."""
+    if not math.isfinite(value):
+        raise ValueError("hours must be a finite number")
     if abs(value * 4 - round(value * 4)) > 1e-9:
         raise ValueError("hours must be a multiple of 0.25")
     return value

@@ -28,7 +28,6 @@ from allocator.explain import explain_infeasibility
 from allocator.greedy import best_greedy
 from allocator.model.build import BuiltModel, build_model
 from allocator.model.data import (
-    MONEY_SCALE,
     QUARTER,
     ModelData,
     build_model_data,
@@ -44,7 +43,6 @@ LP_MAX_VARIABLES = 400_000  # larger models skip the LP relaxation (its solve wo
 LP_TIME_SHARE = 0.25  # at most this share of a stage's time goes to the LP relaxation
 LIGHT_PRESOLVE_VARIABLES = 20_000  # above this, skip probing and symmetry in presolve
 TRIPLE_BUDGET = 300_000  # above this many task triples, restrict each task's candidates
-GOAL_SCALE: dict[str, float] = {"coverage": QUARTER, "cost": MONEY_SCALE, "stability": 1}
 
 
 @dataclass(frozen=True)
@@ -85,8 +83,17 @@ class SolveOptions:
 
 
 class _Reporter(cp_model.CpSolverSolutionCallback):  # type: ignore[misc]
-    def __init__(self, goal: str, number: int, stages: int, started: float, options: SolveOptions):
+    def __init__(
+        self,
+        goal: str,
+        scale: float,
+        number: int,
+        stages: int,
+        started: float,
+        options: SolveOptions,
+    ):
         super().__init__()
+        self.scale = scale
         self.goal, self.number, self.stages, self.started = goal, number, stages, started
         self.options = options
         self.count = 0
@@ -94,7 +101,7 @@ class _Reporter(cp_model.CpSolverSolutionCallback):  # type: ignore[misc]
     def on_solution_callback(self) -> None:
         self.count += 1
         if self.options.progress is not None:
-            scale = GOAL_SCALE[self.goal]
+            scale = self.scale
             self.options.progress(
                 Progress(
                     stage=self.goal,
@@ -106,6 +113,11 @@ class _Reporter(cp_model.CpSolverSolutionCallback):  # type: ignore[misc]
                     solutions=self.count,
                 )
             )
+
+
+def _goal_scale(data: ModelData, goal: str) -> float:
+    """Model units per reported unit: quarter-hours for coverage, money units for cost."""
+    return {"coverage": QUARTER, "cost": data.money_scale}.get(goal, 1)
 
 
 def _workers(instance: Instance, options: SolveOptions) -> int:
@@ -152,6 +164,16 @@ def _lp_preference(built: BuiltModel, lp: LpBound) -> dict[tuple[int, int], floa
         share = float(lp.values[var.index]) / max(1, targets[k].demand_q)
         preference[s, k] = preference.get((s, k), 0.0) + share
     return preference
+
+
+def _report_hint(
+    options: SolveOptions, order: list[Goal], data: ModelData, hint: Solution, started: float
+) -> None:
+    """Report the greedy plan as the first plan, before CP-SAT starts."""
+    if options.progress is not None and order:
+        value = evaluate(data, hint)[order[0]]
+        elapsed = time.perf_counter() - started
+        options.progress(Progress(order[0], 1, len(order), value, None, elapsed, 0))
 
 
 def _better(data: ModelData, order: list[Goal], a: Solution, b: Solution) -> Solution:
@@ -214,6 +236,7 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Plan:
         "candidates_per_task": limit or None,
     }
     use_lp = built.size()["variables"] <= LP_MAX_VARIABLES and not limit
+    _report_hint(options, order, data, first_hint, started)
 
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = _workers(instance, options)
@@ -251,7 +274,8 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Plan:
             solver.parameters.max_time_in_seconds = max(
                 0.05, stage_time - (time.perf_counter() - stage_started)
             )
-            reporter = _Reporter(goal, number, len(order), started, options)
+            scale = _goal_scale(data, goal)
+            reporter = _Reporter(goal, scale, number, len(order), started, options)
             status = solver.solve(built.model, reporter)
             seconds = time.perf_counter() - stage_started
             if status == cp_model.INFEASIBLE and solution is None:
@@ -267,7 +291,6 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Plan:
             solution = read_solution(values, built.ctx.vars)
             value = round(solver.objective_value)
             bound = max(solver.best_objective_bound, lp.value if lp.value is not None else -1e300)
-            scale = GOAL_SCALE[goal]
             name = solver.status_name(status)
             # with restricted candidates the model's bound is not a bound of the instance
             valid = None if limit else bound / scale

@@ -8,8 +8,11 @@ path; nothing is solved").
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
+import math
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -23,6 +26,7 @@ from allocator.schema import (
     Instance,
     Problem,
     Project,
+    SolverSettings,
     Specialist,
     Task,
     Workplace,
@@ -32,19 +36,74 @@ from allocator.schema import (
 class InvalidInstance(ValueError):
     """Raised when an instance has input errors; ``problems`` lists them with JSON paths."""
 
-    def __init__(self, problems: Sequence[Problem]) -> None:
+    def __init__(self, problems: Sequence[Problem], data: Any = None) -> None:
         self.problems = list(problems)
+        self.data = data  # the parsed input, when there was one
         lines = "; ".join(f"{p.path}: {p.message}" for p in self.problems[:5])
         more = f" (and {len(self.problems) - 5} more)" if len(self.problems) > 5 else ""
         super().__init__(f"{len(self.problems)} input error(s): {lines}{more}")
 
 
+_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+
+
 def json_path(loc: Iterable[int | str]) -> str:
-    """``("tasks", 2, "due")`` -> ``"$.tasks[2].due"``."""
+    """``("tasks", 2, "due")`` -> ``"$.tasks[2].due"``.
+
+    Keys that are not plain names (a skill called ``c++`` or ``node.js``) are quoted:
+    ``$.specialists[0].skills['node.js']``.
+    """
     out = "$"
     for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else f".{part}"
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif _PLAIN_KEY.fullmatch(part):
+            out += f".{part}"
+        else:
+            out += "[" + repr(part) + "]"
     return out
+
+
+_JSON_TYPES: dict[type, str] = {
+    list: "an array",
+    str: "a string",
+    bool: "a boolean",
+    int: "a number",
+    float: "a number",
+    type(None): "null",
+}
+
+MODEL_FIELD_OF_ERROR: dict[str, str] = {
+    "objective.order lists a goal twice": "order",
+}
+"""Errors raised by a model-level validator that belong to one of the model's fields."""
+
+
+def _json_type(value: Any) -> str:
+    return _JSON_TYPES.get(type(value), type(value).__name__)
+
+
+def _non_finite(data: Any, loc: tuple[int | str, ...] = ()) -> list[tuple[int | str, ...]]:
+    """Locations of NaN and infinite numbers (Python's ``json`` accepts them; JSON does not)."""
+    if isinstance(data, float) and not math.isfinite(data):
+        return [loc]
+    if isinstance(data, dict):
+        return [x for key, value in data.items() for x in _non_finite(value, (*loc, str(key)))]
+    if isinstance(data, list):
+        return [x for i, value in enumerate(data) for x in _non_finite(value, (*loc, i))]
+    return []
+
+
+def _replace(data: Any, loc: tuple[int | str, ...], value: Any) -> Any:
+    """A copy of ``data`` with the value at ``loc`` replaced (containers copied on the way)."""
+    if not loc:
+        return value
+    head, rest = loc[0], loc[1:]
+    if isinstance(data, dict):
+        return {**data, head: _replace(data[head], rest, value)}
+    items = list(data)
+    items[int(head)] = _replace(items[int(head)], rest, value)
+    return items
 
 
 def _pydantic_problems(error: ValidationError) -> list[Problem]:
@@ -56,6 +115,10 @@ def _pydantic_problems(error: ValidationError) -> list[Problem]:
             message = "unknown field"
         elif item["type"] == "missing":
             message = "required field is missing"
+        elif item["type"] in ("model_type", "model_attributes_type", "dict_type"):
+            message = f"expected a JSON object, not {_json_type(item['input'])}"
+        if message in MODEL_FIELD_OF_ERROR:
+            loc.append(MODEL_FIELD_OF_ERROR[message])
         problems.append(Problem(path=json_path(loc), message=message))
     return problems
 
@@ -70,24 +133,32 @@ ITEM_TYPES: dict[str, type[BaseModel]] = {
 COLLECTIONS = tuple(ITEM_TYPES)
 
 
-def _partial(data: Any) -> tuple[Instance, dict[str, list[int]], dict[str, set[str]]] | None:
+RawIds = dict[str, list[tuple[int, str]]]
+"""Per collection, ``(index, id)`` of every raw item that has an ``id``."""
+
+
+def _partial(data: Any) -> tuple[Instance, dict[str, list[int]], RawIds] | None:
     """The items of a structurally invalid instance that do parse, with their positions.
 
     Returns the partial instance, the original index of each kept item per collection, and
-    every id found in the raw collections (so valid items are not blamed for referring to an
-    item that is merely malformed). ``None`` when not even the horizon parses.
+    the ``(index, id)`` of every raw item with an id (so valid items are not blamed for
+    referring to an item that is merely malformed, and a malformed duplicate is still
+    reported). The partial instance's horizon is ``None`` when the horizon does not parse;
+    the checks that need it are then skipped. ``None`` when ``data`` is not an object.
     """
     if not isinstance(data, dict):
         return None
     kept: dict[str, list[Any]] = {}
     positions: dict[str, list[int]] = {}
-    raw_ids: dict[str, set[str]] = {}
+    raw_ids: RawIds = {}
     for name in COLLECTIONS:
         raw = data.get(name, [])
         items = raw if isinstance(raw, list) else []
         adapter: TypeAdapter[Any] = TypeAdapter(ITEM_TYPES[name])
         kept[name], positions[name] = [], []
-        raw_ids[name] = {str(x["id"]) for x in items if isinstance(x, dict) and "id" in x}
+        raw_ids[name] = [
+            (i, str(x["id"])) for i, x in enumerate(items) if isinstance(x, dict) and "id" in x
+        ]
         for index, item in enumerate(items):
             try:
                 kept[name].append(adapter.validate_python(item))
@@ -95,10 +166,13 @@ def _partial(data: Any) -> tuple[Instance, dict[str, list[int]], dict[str, set[s
             except ValidationError:
                 continue
     try:
-        horizon = Horizon.model_validate(data.get("horizon"))
+        horizon: Horizon | None = Horizon.model_validate(data.get("horizon"))
     except ValidationError:
-        return None
-    partial = Instance.model_construct(horizon=horizon)
+        horizon = None
+    values: dict[str, Any] = {"horizon": horizon}  # may be None: see cross_reference_problems
+    with contextlib.suppress(ValidationError):  # a malformed solver is reported already
+        values["solver"] = SolverSettings.model_validate(data.get("solver", {}))
+    partial = Instance.model_construct(**values)
     for name, items in kept.items():
         object.__setattr__(partial, name, items)
     return partial, positions, raw_ids
@@ -108,19 +182,27 @@ def validate(data: Any) -> list[Problem]:
     """Every input error of ``data`` (a parsed JSON instance); ``[]`` when it is valid.
 
     Field errors and cross-reference errors are reported together: when some items are
-    malformed, the cross-reference checks still run over the items that parse.
+    malformed, the cross-reference checks still run over the items that parse (and the
+    checks that need no horizon run even when the horizon is malformed). NaN and infinite
+    numbers, which Python's ``json`` module accepts, are reported as such.
     """
+    problems: list[Problem] = []
+    for loc in _non_finite(data):
+        problems.append(Problem(path=json_path(loc), message="must be a finite number"))
+        data = _replace(data, loc, None)
     try:
         instance = Instance.model_validate(data)
     except ValidationError as error:
-        problems = _pydantic_problems(error)
+        seen = {p.path for p in problems}
+        problems += [p for p in _pydantic_problems(error) if p.path not in seen]
         partial = _partial(data)
         if partial is not None:
             seen = {p.path for p in problems}
             extra = cross_reference_problems(partial[0], partial[1], partial[2])
             problems += [p for p in extra if p.path not in seen]
         return problems
-    return cross_reference_problems(instance)
+    seen = {p.path for p in problems}
+    return problems + [p for p in cross_reference_problems(instance) if p.path not in seen]
 
 
 def load_instance(data: Any) -> Instance:
@@ -133,7 +215,7 @@ def load_instance(data: Any) -> Instance:
     """
     problems = validate(data)
     if problems:
-        raise InvalidInstance(problems)
+        raise InvalidInstance(problems, data)
     return Instance.model_validate(data)
 
 
@@ -155,25 +237,43 @@ def load_instance_file(path: str | Path) -> Instance:
     return load_instance(read_json(path))
 
 
+ENGINE_LIMITS: dict[tuple[str, str], float] = {
+    ("specialists", "cost_per_hour"): 1_000_000,
+    ("projects", "onboarding_hours"): 10_000,
+    ("tasks", "effort_hours"): 1_000_000,
+    ("fixed", "hours"): 1_000_000,
+}
+"""Largest values the engine represents: the model works in 64-bit integers of quarter-hours
+and 1/400 currency units, so absurd magnitudes would overflow CP-SAT (far above any real
+rate, effort or onboarding)."""
+
+MAX_SEED = 2**31 - 1
+"""CP-SAT's ``random_seed`` is a 32-bit integer."""
+
+
 class _Collector:
     def __init__(self, instance: Instance, positions: dict[str, list[int]] | None) -> None:
         self.instance = instance
         self.positions = positions or {}
         self.problems: list[Problem] = []
-        self.start = instance.horizon.start
-        self.end = instance.horizon.end
+        horizon: Horizon | None = instance.horizon
+        # No in-horizon checks without a horizon (malformed) or with an inverted one (every
+        # date would be "outside" it; the inversion itself is reported).
+        sound = horizon is not None and horizon.start <= horizon.end
+        self.start = horizon.start if sound and horizon else None
+        self.end = horizon.end if sound and horizon else None
 
     def items(self, name: str) -> list[tuple[str, Any]]:
         """(JSON path, item) for each parsed item of a collection, by original position."""
-        items = getattr(self.instance, name)
-        where = self.positions.get(name, list(range(len(items))))
-        return [(f"$.{name}[{i}]", item) for i, item in zip(where, items, strict=True)]
+        return [(f"$.{name}[{i}]", item) for i, item in self._indexed(name)]
 
     def add(self, path: str, message: str) -> None:
         self.problems.append(Problem(path=path, message=message))
 
     def date_in_horizon(self, path: str, value: dt.date | None) -> None:
-        if value is not None and not self.start <= value <= self.end:
+        if self.start is None or self.end is None or value is None:
+            return
+        if not self.start <= value <= self.end:
             self.add(path, f"{value} is outside the horizon {self.start}..{self.end}")
 
     def span(self, path: str, start: dt.date | None, end: dt.date | None, end_name: str) -> None:
@@ -182,13 +282,27 @@ class _Collector:
         if start is not None and end is not None and end < start:
             self.add(f"{path}.{end_name}", f"{end_name} {end} is before start {start}")
 
-    def unique(self, name: str) -> set[str]:
+    def unique(self, name: str, raw: list[tuple[int, str]] | None = None) -> set[str]:
+        """The ids of a collection; reports each repeated id (raw items too, when given)."""
+        pairs = raw if raw is not None else [(i, item.id) for i, item in self._indexed(name)]
         seen: set[str] = set()
-        for path, item in self.items(name):
-            if item.id in seen:
-                self.add(f"{path}.id", f"duplicate id {item.id!r}")
-            seen.add(item.id)
+        for i, item_id in pairs:
+            if item_id in seen:
+                self.add(f"$.{name}[{i}].id", f"duplicate id {item_id!r}")
+            seen.add(item_id)
         return seen
+
+    def _indexed(self, name: str) -> list[tuple[int, Any]]:
+        items = getattr(self.instance, name)
+        where = self.positions.get(name, list(range(len(items))))
+        return list(zip(where, items, strict=True))
+
+    def limits(self) -> None:
+        for (name, field), limit in ENGINE_LIMITS.items():
+            for path, item in self.items(name):
+                value = getattr(item, field)
+                if value is not None and value > limit:
+                    self.add(f"{path}.{field}", f"{value:g} is too large (at most {limit:,.0f})")
 
     def known(self, path: str, value: str | None, known: set[str], what: str) -> None:
         if value is not None and value not in known:
@@ -198,25 +312,30 @@ class _Collector:
 def cross_reference_problems(
     instance: Instance,
     positions: dict[str, list[int]] | None = None,
-    raw_ids: dict[str, set[str]] | None = None,
+    raw_ids: RawIds | None = None,
 ) -> list[Problem]:
     """Problems that relate several fields or items.
 
     ``positions`` and ``raw_ids`` come from :func:`_partial` when only part of the instance
-    parsed: the original index of each item, and the ids present in the raw input.
+    parsed: the original index of each item, and the ``(index, id)`` pairs of the raw input.
+    The partial instance's horizon may then be ``None`` (malformed): the date checks are
+    skipped and every other check still runs.
     """
     c = _Collector(instance, positions)
-    h = instance.horizon
-    if h.end < h.start:
-        c.add("$.horizon.end", f"end {h.end} is before start {h.start}")
-    elif not working_dates(h):
-        c.add("$.horizon", "the horizon has no working dates")
-    for i, day in enumerate(h.holidays):
-        c.date_in_horizon(f"$.horizon.holidays[{i}]", day)
+    h: Horizon | None = instance.horizon
+    if h is not None:
+        if h.end < h.start:
+            c.add("$.horizon.end", f"end {h.end} is before start {h.start}")
+        elif not working_dates(h):
+            c.add("$.horizon", "the horizon has no working dates")
+        for i, day in enumerate(h.holidays):
+            c.date_in_horizon(f"$.horizon.holidays[{i}]", day)
 
-    ids = {name: c.unique(name) for name in ("specialists", "projects", "workplaces", "tasks")}
-    for name, found in (raw_ids or {}).items():
-        ids.setdefault(name, set()).update(found)
+    raw = raw_ids or {}
+    ids = {
+        name: c.unique(name, raw.get(name))
+        for name in ("specialists", "projects", "workplaces", "tasks")
+    }
     specialists, projects = ids["specialists"], ids["projects"]
 
     for path, s in c.items("specialists"):
@@ -251,4 +370,8 @@ def cross_reference_problems(
         if key in seen_fixed:
             c.add(path, "the same fixed assignment is listed twice")
         seen_fixed.add(key)
+
+    c.limits()
+    if instance.solver.seed > MAX_SEED:
+        c.add("$.solver.seed", f"{instance.solver.seed} is too large (at most {MAX_SEED})")
     return c.problems

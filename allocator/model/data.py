@@ -1,8 +1,8 @@
 """The instance in the model's terms: integer indices and quarter-hour units.
 
-Hours are integers of quarter-hours (``QUARTER = 4`` per hour) inside the model; money is in
-units of 1/400 of the currency (cost per hour × 100 per quarter-hour), exact for costs given
-in cents.
+Hours are integers of quarter-hours (``QUARTER = 4`` per hour) inside the model. Money is in
+units of ``1 / money_scale`` of the currency, with ``money_scale = 4 × 10^k`` where ``k`` is the
+largest number of decimals among the costs per hour (at most 4), so costs are exact.
 """
 
 from __future__ import annotations
@@ -15,8 +15,7 @@ from allocator.eligibility import Eligibility, Target
 from allocator.schema import Instance
 
 QUARTER = 4
-MONEY_PER_HOUR = 100  # money units per currency unit per quarter-hour: cost = qh * cph * 100
-MONEY_SCALE = QUARTER * MONEY_PER_HOUR  # money units per currency unit
+MAX_COST_DECIMALS = 4
 
 
 def quarters(hours: float) -> int:
@@ -24,9 +23,12 @@ def quarters(hours: float) -> int:
     return round(hours * QUARTER)
 
 
-def money_rate(cost_per_hour: float) -> int:
-    """Money units per quarter-hour of a specialist costing ``cost_per_hour``."""
-    return round(cost_per_hour * MONEY_PER_HOUR)
+def cost_decimals(costs: list[float]) -> int:
+    """The fewest decimals (at most :data:`MAX_COST_DECIMALS`) that write every cost exactly."""
+    for k in range(MAX_COST_DECIMALS + 1):
+        if all(abs(c * 10**k - round(c * 10**k)) < 1e-6 for c in costs):
+            return k
+    return MAX_COST_DECIMALS
 
 
 @dataclass
@@ -68,6 +70,7 @@ class ModelData:
     targets: list[TargetData]
     project_ids: list[str]
     specialist_index: dict[str, int] = field(default_factory=dict)
+    money_scale: int = QUARTER  # money units per currency unit
 
     @property
     def workplaces(self) -> list[TargetData]:
@@ -124,6 +127,7 @@ def build_model_data(instance: Instance, eligibility: Eligibility) -> ModelData:
         off = unavailable_dates(s.unavailable)
         available.append({i for i, d in enumerate(dates) if d not in off})
     project_ids = [p.id for p in instance.projects]
+    per_hour = 10 ** cost_decimals([s.cost_per_hour for s in specialists])
     project_of = {p: i for i, p in enumerate(project_ids)}
     targets = []
     for index, (target, eligible) in enumerate(
@@ -155,9 +159,10 @@ def build_model_data(instance: Instance, eligibility: Eligibility) -> ModelData:
         dates=dates,
         available=available,
         capacity_q=[quarters(s.hours_per_day) for s in specialists],
-        rate=[money_rate(s.cost_per_hour) for s in specialists],
+        rate=[round(s.cost_per_hour * per_hour) for s in specialists],
         in_house=[s.sourcing == "in_house" for s in specialists],
         targets=targets,
         project_ids=project_ids,
         specialist_index={s.id: i for i, s in enumerate(specialists)},
+        money_scale=QUARTER * per_hour,
     )

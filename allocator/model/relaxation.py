@@ -12,6 +12,8 @@ weakens the relaxation, so its optimum is a valid lower bound of the model's obj
 from __future__ import annotations
 
 import math
+import os
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,6 +68,27 @@ class _Rows:
         self.start.append(len(self.index))
         self.lower.append(lower)
         self.upper.append(upper)
+
+
+def _quiet_highs() -> highspy.Highs:
+    """A HiGHS instance; the first one prints a banner on the C++ stdout, kept off ours."""
+    global _BANNER_SHOWN
+    if _BANNER_SHOWN:
+        return highspy.Highs()  # type: ignore[no-untyped-call]
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            solver = highspy.Highs()  # type: ignore[no-untyped-call]
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+    _BANNER_SHOWN = True
+    return solver
+
+
+_BANNER_SHOWN = False
 
 
 def _bound(value: int) -> float:
@@ -153,7 +176,7 @@ def lp_bound(
     lp.a_matrix_.index_ = np.array(rows.index, dtype=np.int32)
     lp.a_matrix_.value_ = np.array(rows.value)
     lp.offset_ = objective.offset
-    solver = highspy.Highs()  # type: ignore[no-untyped-call]
+    solver = _quiet_highs()
     solver.setOptionValue("output_flag", False)
     solver.setOptionValue("time_limit", float(time_limit))
     solver.passModel(lp)

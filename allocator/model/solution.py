@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from allocator.model.data import MONEY_SCALE, QUARTER, ModelData, quarters
+from allocator.model.data import QUARTER, ModelData, quarters
 from allocator.model.variables import Variables
 
 
@@ -59,7 +59,7 @@ def evaluate(data: ModelData, solution: Solution) -> dict[str, float]:
             money += quarters(projects[p].onboarding_hours) * data.rate[s]
     return {
         "coverage": coverage,
-        "cost": round(money / MONEY_SCALE, 6),
+        "cost": round(money / data.money_scale, 6),
         "stability": float(stability(data, solution, rows)),
     }
 

@@ -19,8 +19,6 @@ def add(ctx: Context) -> None:
             f"required {t.target.label} must be {'filled' if t.is_workplace else 'done in full'}"
         )
         name = f"{Rule.REQUIRED}[{t.target.id}]"
-        if t.demand_q == 0:
-            continue
         if t.is_workplace:
             full = [
                 ctx.vars.fill[s, t.index]

@@ -1,0 +1,112 @@
+"""Engine suite: solve the committed instances and report size, time, objective, bound, gap
+and peak memory, one fresh process per instance (so peak RSS is that solve's own).
+
+    python -m benchmarks engine [--time-limit SECONDS] [--instances small medium large]
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results"
+DEFAULT_LIMITS = {"demo": 10.0, "small": 10.0, "medium": 30.0, "large": 120.0}
+
+
+def run_one(name: str, time_limit: float) -> dict[str, Any]:
+    """Solve ``instances/<name>.json`` in this process; one result row."""
+    from allocator import Progress, SolveOptions, check_plan, load_instance_file, solve
+
+    instance = load_instance_file(ROOT / "instances" / f"{name}.json")
+    first: list[float] = []
+
+    def progress(p: Progress) -> None:
+        if not first:
+            first.append(p.elapsed)
+
+    started = time.perf_counter()
+    plan = solve(instance, SolveOptions(time_limit=time_limit, progress=progress))
+    wall = time.perf_counter() - started
+    report = check_plan(instance, plan)
+    stats = plan.statistics
+    stages = {s["goal"]: s for s in stats.get("stages", [])}
+    return {
+        "instance": name,
+        "specialists": len(instance.specialists),
+        "targets": len(instance.workplaces) + len(instance.tasks),
+        "variables": stats.get("variables"),
+        "constraints": stats.get("constraints"),
+        "candidates_per_task": stats.get("candidates_per_task"),
+        "build_s": stats.get("build_seconds"),
+        "first_plan_s": round(first[0], 2) if first else None,
+        "status": plan.status,
+        "coverage": plan.objective.get("coverage"),
+        "coverage_bound": plan.bound.get("coverage"),
+        "cost": plan.objective.get("cost"),
+        "cost_bound": plan.bound.get("cost"),
+        "gap": plan.gap,
+        "stages": "/".join(f"{g}:{s['status'][:4]}" for g, s in stages.items()),
+        "unmet_h": plan.kpis.get("totals", {}).get("unmet_hours"),
+        "wall_s": round(wall, 1),
+        "time_limit_s": time_limit,
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "checker": "ok" if report.ok else f"{len(report.violations)} violations",
+    }
+
+
+def main(argv: list[str]) -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m benchmarks engine")
+    parser.add_argument("--instances", nargs="+", default=["small", "medium", "large"])
+    parser.add_argument("--time-limit", type=float, default=None)
+    parser.add_argument("--one", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.one:
+        print(json.dumps(run_one(args.one, args.time_limit)))
+        return
+    rows = []
+    for name in args.instances:
+        limit = args.time_limit or DEFAULT_LIMITS.get(name, 60.0)
+        cmd = [
+            sys.executable,
+            "-m",
+            "benchmarks",
+            "engine",
+            "--one",
+            name,
+            "--time-limit",
+            str(limit),
+        ]
+        done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            rows.append({"instance": name, "status": f"error: {done.stderr.strip()[-200:]}"})
+        else:
+            rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
+        print(pd.DataFrame([rows[-1]]).to_string(index=False), flush=True)
+    table = pd.DataFrame(rows)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    table.to_csv(RESULTS / "engine.csv", index=False)
+    header = (
+        f"# Engine benchmark\n\nMachine: {platform.machine()}, {platform.processor() or ''} "
+        f"{_cores()} cores, Python {platform.python_version()}.\n"
+        f"Command: `python -m benchmarks engine {' '.join(argv)}`.\n\n"
+    )
+    (RESULTS / "engine.md").write_text(header + table.to_markdown(index=False) + "\n")
+    print()
+    print(table.to_string(index=False))
+
+
+def _cores() -> int:
+    import os
+
+    return os.cpu_count() or 1

@@ -1,0 +1,266 @@
+"""The real ``allocator`` console script, run as a subprocess.
+
+Exit codes (README): 0 a plan, 1 a plan that fails the checker, 2 invalid input,
+3 infeasible, 4 no plan within the time limit.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import INSTANCES, instance_dict, person
+
+from allocator import Plan, check_plan, load_instance_file
+from allocator.generate import GeneratorConfig, generate_instance
+
+ALLOCATOR = Path(sys.executable).parent / "allocator"
+DEMO = INSTANCES / "demo.json"
+
+
+def run(*args: str | Path | float, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """Run the console script; wide, colourless output so paths are never wrapped."""
+    env = {**os.environ, "COLUMNS": "250", "NO_COLOR": "1", "TERM": "dumb"}
+    return subprocess.run(
+        [str(ALLOCATOR), *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def output(result: subprocess.CompletedProcess[str]) -> str:
+    return result.stdout + result.stderr
+
+
+def write(path: Path, data: Any) -> Path:
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+def read_plan(path: Path) -> Plan:
+    return Plan.model_validate_json(path.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str]:
+    """``solve demo.json -o plan.json --csv out --time-limit 10``, once for the module."""
+    folder = tmp_path_factory.mktemp("demo")
+    plan_path, csv_dir = folder / "plan.json", folder / "out"
+    result = run(
+        "solve", DEMO, "-o", plan_path, "--csv", csv_dir, "--time-limit", 10, "--workers", 2
+    )
+    assert result.returncode == 0, output(result)
+    return plan_path, csv_dir, result.stdout
+
+
+def test_the_script_exists_and_helps() -> None:
+    assert ALLOCATOR.exists()
+    result = run("--help")
+    assert result.returncode == 0, output(result)
+    for command in ("solve", "validate", "check", "generate"):
+        assert command in result.stdout
+    sub = run("solve", "--help")
+    assert sub.returncode == 0, output(sub)
+    for option in ("--output", "--csv", "--time-limit", "--workers", "--quiet"):
+        assert option in sub.stdout
+
+
+def test_solve_demo_writes_a_checked_plan_and_csv(demo_run: tuple[Path, Path, str]) -> None:
+    plan_path, csv_dir, stdout = demo_run
+    plan = read_plan(plan_path)
+    assert plan.status in ("optimal", "feasible")
+    assert plan.instance == "demo"
+    instance = load_instance_file(DEMO)
+    report = check_plan(instance, plan)
+    assert report.ok, report.violations
+    for goal, value in plan.objective.items():
+        assert value == pytest.approx(report.objective[goal], abs=0.01)
+    names = {p.name for p in csv_dir.iterdir()}
+    assert {"assignments.csv", "unmet.csv"} <= names
+    with (csv_dir / "assignments.csv").open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == len(plan.assignments) > 0
+    assert sum(float(r["hours"]) for r in rows) == pytest.approx(
+        sum(a.hours for a in plan.assignments)
+    )
+    with (csv_dir / "unmet.csv").open(newline="", encoding="utf-8") as handle:
+        assert len(list(csv.DictReader(handle))) == len(plan.unmet)
+    assert "plan demo" in stdout and plan.status in stdout
+
+
+def test_validate_demo_is_clean() -> None:
+    result = run("validate", DEMO)
+    assert result.returncode == 0, output(result)
+    assert "valid instance" in result.stdout
+
+
+BAD = instance_dict(
+    specialists=[person("a", sourcing="outsourced", vendor=None), person("b", hours_per_day=25)],
+    tasks=[{"id": "t", "project": "nope", "effort_hours": 8}],
+)
+
+
+def test_validate_bad_file_exits_2_with_every_path(tmp_path: Path) -> None:
+    result = run("validate", write(tmp_path / "bad.json", BAD))
+    assert result.returncode == 2, output(result)
+    text = output(result)
+    for path in ("$.specialists[0].vendor", "$.specialists[1].hours_per_day", "$.tasks[0].project"):
+        assert path in text
+    assert "3 input error(s)" in text
+
+
+def test_validate_malformed_json_exits_2(tmp_path: Path) -> None:
+    path = tmp_path / "broken.json"
+    path.write_text('{"horizon": [\n')
+    result = run("validate", path)
+    assert result.returncode == 2, output(result)
+    assert "malformed JSON at line 2" in output(result)
+
+
+def test_solve_bad_file_exits_2_and_writes_an_invalid_plan(tmp_path: Path) -> None:
+    plan_path = tmp_path / "plan.json"
+    result = run("solve", write(tmp_path / "bad.json", BAD), "-o", plan_path, "--time-limit", 5)
+    assert result.returncode == 2, output(result)
+    assert "$.tasks[0].project" in output(result)
+    plan = read_plan(plan_path)
+    assert plan.status == "invalid"
+    assert plan.assignments == []
+    assert any(line.startswith("$.tasks[0].project:") for line in plan.explanation)
+    assert any("$.specialists[0].vendor" in line for line in plan.explanation)
+    assert {p.path for p in plan.problems} == {
+        "$.specialists[0].vendor",
+        "$.specialists[1].hours_per_day",
+        "$.tasks[0].project",
+    }
+
+
+def test_solve_unreadable_file_exits_2_and_writes_an_invalid_plan(tmp_path: Path) -> None:
+    plan_path = tmp_path / "plan.json"
+    result = run("solve", tmp_path / "nowhere.json", "-o", plan_path)
+    assert result.returncode == 2, output(result)
+    plan = read_plan(plan_path)
+    assert plan.status == "invalid"
+    assert plan.explanation and plan.explanation[0].startswith("$: cannot read")
+
+
+def test_the_invalid_plan_carries_the_instance_name(tmp_path: Path) -> None:
+    plan_path = tmp_path / "plan.json"
+    result = run("solve", write(tmp_path / "bad.json", BAD), "-o", plan_path)
+    assert result.returncode == 2, output(result)
+    assert read_plan(plan_path).instance == "t"
+
+
+def test_solve_infeasible_exits_3(tmp_path: Path) -> None:
+    data = instance_dict(
+        specialists=[person("xena", roles=["tester"])],
+        workplaces=[{"id": "seat", "project": "p", "role": "developer", "hours_per_day": 8}],
+        fixed=[{"specialist": "xena", "workplace": "seat"}],
+    )
+    plan_path = tmp_path / "plan.json"
+    result = run("solve", write(tmp_path / "inf.json", data), "-o", plan_path, "--time-limit", 5)
+    assert result.returncode == 3, output(result)
+    plan = read_plan(plan_path)
+    assert plan.status == "infeasible" and plan.assignments == []
+    assert "xena" in " ".join(plan.explanation) and "seat" in " ".join(plan.explanation)
+    assert "xena" in result.stdout  # the explanation is printed too
+
+
+def test_check_accepts_the_solved_plan(demo_run: tuple[Path, Path, str]) -> None:
+    result = run("check", DEMO, demo_run[0])
+    assert result.returncode == 0, output(result)
+    assert "satisfies every hard rule" in result.stdout
+
+
+def _tampered(plan_path: Path, folder: Path, change: Any) -> Path:
+    plan = json.loads(plan_path.read_text(encoding="utf-8"))
+    change(plan)
+    return write(folder / "tampered.json", plan)
+
+
+def test_check_rejects_extra_hours_naming_the_rules(
+    demo_run: tuple[Path, Path, str], tmp_path: Path
+) -> None:
+    def extra_hour(plan: dict[str, Any]) -> None:
+        row = next(a for a in plan["assignments"] if a["workplace"] is not None)
+        row["hours"] += 1
+
+    result = run("check", DEMO, _tampered(demo_run[0], tmp_path, extra_hour))
+    assert result.returncode == 1, output(result)
+    text = result.stdout
+    assert "workplace_fill:" in text and "daily_capacity:" in text and "objective:" in text
+    assert "satisfies every hard rule" not in text
+
+
+def test_check_rejects_a_wrong_objective(demo_run: tuple[Path, Path, str], tmp_path: Path) -> None:
+    def cheaper(plan: dict[str, Any]) -> None:
+        plan["objective"]["cost"] -= 1
+
+    result = run("check", DEMO, _tampered(demo_run[0], tmp_path, cheaper))
+    assert result.returncode == 1, output(result)
+    assert "objective: the plan reports cost" in result.stdout
+
+
+def test_check_with_a_file_that_is_not_a_plan_exits_2(demo_run: tuple[Path, Path, str]) -> None:
+    result = run("check", DEMO, DEMO)  # an instance is not a plan
+    assert result.returncode == 2, output(result)
+    assert "not a valid plan" in output(result)
+
+
+def test_check_a_plan_with_infinite_hours_exits_2(
+    demo_run: tuple[Path, Path, str], tmp_path: Path
+) -> None:
+    def infinite(plan: dict[str, Any]) -> None:
+        plan["assignments"][0]["hours"] = float("inf")  # json writes Infinity
+
+    result = run("check", DEMO, _tampered(demo_run[0], tmp_path, infinite))
+    assert result.returncode == 2, output(result)
+    assert "Traceback" not in output(result)
+
+
+def test_generate_writes_a_valid_deterministic_instance(tmp_path: Path) -> None:
+    args = ["--seed", "7", "--specialists", "12", "--projects", "3", "--days", "5"]
+    first, again = tmp_path / "a.json", tmp_path / "b.json"
+    for path in (first, again):
+        result = run("generate", "-o", path, *args)
+        assert result.returncode == 0, output(result)
+    assert first.read_bytes() == again.read_bytes()
+    instance = load_instance_file(first)  # validates
+    assert len(instance.specialists) == 12 and len(instance.projects) == 3
+    other = generate_instance(GeneratorConfig(seed=8, specialists=12, projects=3, days=5))
+    assert json.loads(first.read_text(encoding="utf-8")) != other
+
+
+def test_generate_with_a_bad_option_is_a_usage_error(tmp_path: Path) -> None:
+    result = run("generate", "-o", tmp_path / "x.json", "--program", "nonsense")
+    assert result.returncode == 2, output(result)
+    assert "Traceback" not in output(result)
+
+
+@pytest.mark.parametrize("option", [["--workers", "-1"], ["--time-limit", "-5"]])
+def test_solve_rejects_negative_limits(option: list[str]) -> None:
+    result = run("solve", DEMO, "-q", *option)
+    assert result.returncode == 2, output(result)
+
+
+def test_a_tiny_time_limit_gives_no_plan_and_exit_4(tmp_path: Path) -> None:
+    data = generate_instance(GeneratorConfig(seed=1, specialists=80, projects=6, days=10))
+    plan_path = tmp_path / "plan.json"
+    result = run(
+        "solve", write(tmp_path / "big.json", data), "-q", "-o", plan_path,
+        "--time-limit", "0.001", "--workers", "1",
+    )  # fmt: skip
+    if result.returncode == 0:
+        pytest.skip("this machine found a plan within the smallest time slice")
+    assert result.returncode == 4, output(result)
+    plan = read_plan(plan_path)
+    assert plan.status == "unknown" and plan.assignments == []
+    assert check_plan(load_instance_file(tmp_path / "big.json"), plan).ok

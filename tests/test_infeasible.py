@@ -1,0 +1,193 @@
+"""Infeasible instances: the plan says so, plans nothing, passes the checker, and explains why.
+
+The spec: "If the hard constraints cannot all hold, the instance is infeasible: the plan says
+so and explains why, naming the smallest set of the instance's own items (fixed assignments,
+required items, share rules, capacity on named dates) that cannot hold together."
+
+Every instance here carries satisfiable *decoys* (a required workplace, a required task and a
+fixed assignment, all ``decoy-*``) that an explanation must not name.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from conftest import instance_dict, person, solve_checked
+
+from allocator import Plan
+
+WEEK = ["2027-01-04", "2027-01-05", "2027-01-06", "2027-01-07", "2027-01-08"]
+
+
+def workplace(id: str, **fields: Any) -> dict[str, Any]:
+    return {"id": id, "project": "p", "role": "developer", "hours_per_day": 8, **fields}
+
+
+def task(id: str, **fields: Any) -> dict[str, Any]:
+    return {"id": id, "project": "p", "effort_hours": 8, **fields}
+
+
+DECOY_PEOPLE = [person("decoy-ann", cost_per_hour=90), person("decoy-bob", cost_per_hour=90)]
+DECOY_WORKPLACES = [workplace("decoy-seat", required=True, candidates=["decoy-ann"])]
+DECOY_TASKS = [task("decoy-job", required=True, effort_hours=16, candidates=["decoy-bob"])]
+DECOY_FIXED = [
+    {"specialist": "decoy-bob", "task": "decoy-job"},
+    {"specialist": "decoy-ann", "workplace": "decoy-seat", "date": WEEK[2]},
+]
+
+
+def with_decoys(
+    specialists: list[dict[str, Any]],
+    workplaces: list[dict[str, Any]] | None = None,
+    tasks: list[dict[str, Any]] | None = None,
+    fixed: list[dict[str, Any]] | None = None,
+    **sections: Any,
+) -> dict[str, Any]:
+    return instance_dict(
+        specialists=specialists + DECOY_PEOPLE,
+        workplaces=(workplaces or []) + DECOY_WORKPLACES,
+        tasks=(tasks or []) + DECOY_TASKS,
+        fixed=(fixed or []) + DECOY_FIXED,
+        **sections,
+    )
+
+
+def infeasible(data: dict[str, Any]) -> tuple[Plan, set[str]]:
+    """Solve (checked), assert an empty infeasible plan, return it and its explanation's words."""
+    plan = solve_checked(data, time_limit=10, workers=2)
+    assert plan.status == "infeasible"
+    assert plan.assignments == [] and plan.workplaces == [] and plan.unmet == []
+    assert plan.explanation
+    text = "\n".join(plan.explanation)
+    assert "decoy" not in text, plan.explanation
+    return plan, set(re.findall(r"[\w-]+", text))
+
+
+def test_the_decoys_alone_are_feasible() -> None:
+    plan = solve_checked(with_decoys([]), time_limit=10, workers=2)
+    assert plan.status == "optimal"
+    assert plan.objective["coverage"] == 0
+
+
+@pytest.mark.parametrize(
+    ("who", "seat"),
+    [
+        ({"roles": ["tester"]}, {}),
+        ({"skills": {"python": 2}}, {"skills": {"python": 4}}),
+        ({}, {"candidates": ["decoy-ann"]}),
+        ({"sourcing": "outsourced"}, {"sourcing": "in_house"}),
+        ({"certifications": []}, {"certifications": ["hipaa"]}),
+    ],
+    ids=["role", "skill", "candidates", "sourcing", "certification"],
+)
+def test_fixed_ineligible_specialist(who: dict[str, Any], seat: dict[str, Any]) -> None:
+    data = with_decoys(
+        [person("xena", **who)],
+        workplaces=[workplace("seat", **seat)],
+        fixed=[{"specialist": "xena", "workplace": "seat"}],
+    )
+    _, words = infeasible(data)
+    assert {"xena", "seat"} <= words
+
+
+def test_fixed_task_on_a_date_the_specialist_is_on_leave() -> None:
+    data = with_decoys(
+        [person("xena", unavailable=[{"date": WEEK[3]}])],
+        tasks=[task("job")],
+        fixed=[{"specialist": "xena", "task": "job", "date": WEEK[3]}],
+    )
+    _, words = infeasible(data)
+    assert {"xena", "job"} <= words
+
+
+def test_two_fixed_workplaces_exceed_the_day() -> None:
+    data = with_decoys(
+        [person("xena")],
+        workplaces=[
+            workplace("front", hours_per_day=5),
+            workplace("back", hours_per_day=4, start=WEEK[2], end=WEEK[3]),
+        ],
+        fixed=[
+            {"specialist": "xena", "workplace": "front"},
+            {"specialist": "xena", "workplace": "back"},
+        ],
+    )
+    plan, words = infeasible(data)
+    assert {"xena", "front", "back"} <= words
+    # the capacity named, if any, is xena's on a date both seats share
+    dates = {w for w in words if re.fullmatch(r"\d{4}-\d\d-\d\d", w)}
+    assert dates <= {WEEK[2], WEEK[3]}, plan.explanation
+
+
+def test_required_task_larger_than_all_eligible_capacity() -> None:
+    data = with_decoys(
+        [person("xena"), person("yuri"), person("tom", roles=["tester"])],
+        tasks=[
+            task(
+                "big",
+                role="developer",
+                effort_hours=50,  # xena and yuri have 2 x 3 x 8 = 48 h in the window
+                start=WEEK[0],
+                due=WEEK[2],
+                max_assignees=2,
+                required=True,
+            )
+        ],
+    )
+    plan, words = infeasible(data)
+    assert "big" in words
+    assert "tom" not in words, plan.explanation
+
+
+def test_fixed_outsourced_specialist_on_an_all_in_house_project() -> None:
+    data = with_decoys(
+        [person("xena", sourcing="outsourced"), person("ivan")],
+        workplaces=[workplace("ops", project="q")],
+        fixed=[{"specialist": "xena", "workplace": "ops"}],
+        projects=[
+            {"id": "p", "program": "mixed"},
+            {"id": "q", "program": "time_based", "min_in_house_share": 1.0},
+        ],
+    )
+    plan, words = infeasible(data)
+    assert {"xena", "ops", "q"} <= words
+    assert "ivan" not in words, plan.explanation
+
+
+def test_required_exclusive_workplace_and_a_fixed_task_in_its_period() -> None:
+    data = with_decoys(
+        [person("xena"), person("ivan", roles=["tester"])],
+        workplaces=[
+            workplace("lock", hours_per_day=4, exclusive=True, required=True, end=WEEK[2]),
+        ],
+        tasks=[task("fix", effort_hours=2, start=WEEK[1], due=WEEK[1])],
+        fixed=[{"specialist": "xena", "task": "fix"}],
+    )
+    # xena is the only developer free for "lock" (decoy-ann is held on decoy-seat)
+    data["workplaces"][0]["candidates"] = ["xena"]
+    plan, words = infeasible(data)
+    assert {"xena", "lock", "fix"} <= words
+    assert "ivan" not in words, plan.explanation
+
+
+def test_the_only_item_is_named_when_it_is_the_whole_model() -> None:
+    data = instance_dict(
+        specialists=[person("xena", roles=["tester"])],
+        workplaces=[workplace("seat")],
+        fixed=[{"specialist": "xena", "workplace": "seat"}],
+    )
+    plan = solve_checked(data, time_limit=10, workers=2)
+    assert plan.status == "infeasible"
+    assert {"xena", "seat"} <= set(re.findall(r"[\w-]+", "\n".join(plan.explanation)))
+
+
+def test_a_required_workplace_without_working_dates_is_solved_consistently() -> None:
+    data = instance_dict(
+        horizon={"start": "2027-01-04", "end": "2027-01-15"},
+        specialists=[person("xena")],
+        workplaces=[workplace("weekend", required=True, start="2027-01-09", end="2027-01-10")],
+    )
+    plan = solve_checked(data, time_limit=10, workers=2)  # optimal or infeasible, but checked
+    assert plan.status in ("optimal", "infeasible")
