@@ -38,10 +38,13 @@ from allocator.model.solution import Solution, evaluate, read_solution
 from allocator.plan import build_plan, empty_plan
 from allocator.schema import Goal, Instance, Plan
 
-STAGE_WEIGHT: dict[str, float] = {"coverage": 0.45, "cost": 0.4, "stability": 0.15}
+STAGE_WEIGHT: dict[str, float] = {"coverage": 0.55, "cost": 0.35, "stability": 0.10}
 LP_MAX_VARIABLES = 400_000  # larger models skip the LP relaxation (its solve would not pay)
 LP_TIME_SHARE = 0.25  # at most this share of a stage's time goes to the LP relaxation
-LIGHT_PRESOLVE_VARIABLES = 20_000  # above this, skip probing and symmetry in presolve
+# Above this many variables: skip probing and symmetry in presolve, and on few cores give every
+# worker to large-neighbourhood search (the full-search LP worker neither proves nor improves
+# there in useful time; the HiGHS relaxation supplies the bound instead).
+LIGHT_PRESOLVE_VARIABLES = 20_000
 TRIPLE_BUDGET = 300_000  # above this many task triples, restrict each task's candidates
 
 
@@ -246,10 +249,13 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Plan:
     if built.size()["variables"] > LIGHT_PRESOLVE_VARIABLES:
         solver.parameters.cp_model_probing_level = 0
         solver.parameters.symmetry_level = 0
+        if solver.parameters.num_workers <= 4:
+            solver.parameters.ignore_subsolvers.append("default_lp")
     for key, value in options.extra.items():
         setattr(solver.parameters, key, value)
     stages: list[StageResult] = []
     solution: Solution | None = None
+    values: list[int] = []
     watchdog = _Watchdog(solver, options.stop)
     try:
         for number, goal in enumerate(order, start=1):
@@ -257,6 +263,8 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Plan:
                 break
             expr = built.goal(goal)
             built.model.minimize(expr)
+            if values:
+                _hint(built.model, built.ctx.vars.complete(values))
             remaining = max(0.05, deadline - time.perf_counter())
             weights = [STAGE_WEIGHT[g] for g in order[number - 1 :]]
             stage_time = (
@@ -296,7 +304,6 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Plan:
             valid = None if limit else bound / scale
             stages.append(StageResult(goal, name, value / scale, valid, seconds))
             built.model.add(expr <= value).with_name(f"goal[{goal}]")
-            _hint(built.model, values)
     finally:
         watchdog.close()
     assert solution is not None

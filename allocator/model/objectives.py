@@ -111,7 +111,9 @@ def _multi_project_days(ctx: Context) -> list[cp_model.IntVar]:
             for var in vars_:
                 model.add(var <= ctx.vars.upper.get(var.index, 1) * on)
             active.append(on)
+            ctx.vars.indicators.append((on, vars_, 1))
         split = model.new_bool_var(f"split_day[{s},{d}]")
         model.add(sum(active) <= 1 + (len(active) - 1) * split)
+        ctx.vars.indicators.append((split, active, 2))
         out.append(split)
     return out

@@ -42,6 +42,19 @@ class Variables:
     )  # per project: (quarter-hours coefficient, in-house, var)
     spend: list[Term] = field(default_factory=list)  # money units: (rate x coefficient, var)
     upper: dict[int, int] = field(default_factory=dict)  # variable index -> upper bound
+    # indicators made for a goal: (var, sources, k) with var = 1 iff >= k sources are positive
+    indicators: list[tuple[cp_model.IntVar, list[cp_model.IntVar], int]] = field(
+        default_factory=list
+    )
+
+    def complete(self, values: list[int]) -> list[int]:
+        """Extend a solution (a value per variable index) to the indicators made after it."""
+        out = list(values)
+        for var, sources, k in self.indicators:
+            if var.index >= len(out):
+                out.extend([0] * (var.index + 1 - len(out)))
+            out[var.index] = int(sum(out[x.index] > 0 for x in sources) >= k)
+        return out
 
     def most(self, terms: list[Term]) -> int:
         """The largest value ``sum(coef * var)`` can take (non-negative terms)."""
