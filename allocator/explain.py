@@ -69,15 +69,18 @@ class _Usage:
 
 
 def _no_one_eligible(data: ModelData, t: TargetData) -> list[str]:
-    counts: Counter[str] = Counter()
+    counts: Counter[str] = Counter()  # specialists excluded by each rule (one may fail several)
     examples: dict[str, str] = {}
     for s in data.instance.specialists:
+        categories = set()
         for exclusion in data.eligibility.why_not(s, t.target):
-            counts[exclusion.category] += 1
+            categories.add(exclusion.category)
             examples.setdefault(exclusion.category, exclusion.reason)
+        counts.update(categories)
     if not data.instance.specialists:
         return ["no eligible specialist: the instance has no specialists"]
-    parts = [f"{n} by {cat} (e.g. {examples[cat]})" for cat, n in counts.most_common()]
+    total = len(data.instance.specialists)
+    parts = [f"{n} of {total} by {cat} (e.g. {examples[cat]})" for cat, n in counts.most_common()]
     return ["no eligible specialist: excluded " + "; ".join(parts)]
 
 
