@@ -70,7 +70,7 @@ class _Rows:
         self.upper.append(upper)
 
 
-def _quiet_highs() -> highspy.Highs:
+def quiet_highs() -> highspy.Highs:
     """A HiGHS instance; the first one prints a banner on the C++ stdout, kept off ours."""
     global _BANNER_SHOWN
     if _BANNER_SHOWN:
@@ -176,7 +176,7 @@ def lp_bound(
     lp.a_matrix_.index_ = np.array(rows.index, dtype=np.int32)
     lp.a_matrix_.value_ = np.array(rows.value)
     lp.offset_ = objective.offset
-    solver = _quiet_highs()
+    solver = quiet_highs()
     solver.setOptionValue("output_flag", False)
     solver.setOptionValue("time_limit", float(time_limit))
     solver.passModel(lp)

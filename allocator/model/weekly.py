@@ -1,0 +1,153 @@
+"""A week-aggregated LP relaxation of the whole instance, for a bound when the model is cut.
+
+When a large model keeps only some candidates per task (see
+:func:`allocator.model.data.restrict_candidates`), the CP-SAT bound is no longer a bound of the
+instance. This relaxation keeps every eligible pair but aggregates a task's daily hours per
+ISO week: ``h[s, t, week]``, bounded by the specialist's capacity on the task's available days
+that week. Per-day capacity becomes per-week capacity, min daily hours, max assignees,
+exclusivity, project limits, onboarding and fixed task hours are dropped. Each of these only
+enlarges the feasible set (or lowers the cost), so the optimum is a valid lower bound of the
+coverage goal, and of the cost goal under a coverage cap.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from fractions import Fraction
+
+import highspy
+import numpy as np
+
+from allocator.model.data import ModelData
+from allocator.model.relaxation import INF, quiet_highs
+
+
+class _Lp:
+    def __init__(self) -> None:
+        self.cost: list[float] = []
+        self.upper: list[float] = []
+        self.rows: dict[object, dict[int, float]] = defaultdict(dict)
+        self.row_bounds: dict[object, tuple[float, float]] = {}
+
+    def column(self, upper: float, cost: float = 0.0) -> int:
+        self.cost.append(cost)
+        self.upper.append(upper)
+        return len(self.cost) - 1
+
+    def add(self, row: object, column: int, coefficient: float) -> None:
+        entries = self.rows[row]
+        entries[column] = entries.get(column, 0.0) + coefficient
+
+
+def weekly_bound(
+    data: ModelData,
+    eligible: list[dict[int, list[int]]],
+    goal: str,
+    *,
+    coverage_cap: float | None = None,
+    time_limit: float = 20.0,
+) -> float | None:
+    """Lower bound of ``goal`` ("coverage" or "cost") in model units, or ``None``.
+
+    ``eligible[k]`` gives, per target index, the eligible specialists and their available
+    day indices (the unrestricted lists). ``coverage_cap`` (model units) bounds the coverage
+    goal when bounding cost, as the cost stage does.
+    """
+    if goal not in ("coverage", "cost"):
+        return 0.0  # stability counts changes and split days: never below zero
+    week = [d.isocalendar()[:2] for d in data.dates]
+    lp = _Lp()
+    covered: list[tuple[int, float]] = []
+    demand = 0.0
+    for t in data.targets:
+        demand += t.priority * t.demand_q
+        for s, days in eligible[t.index].items():
+            weeks: dict[object, int] = defaultdict(int)
+            for d in days:
+                weeks[week[d]] += 1
+            if t.is_workplace:
+                done = t.daily_q * len(days)
+                col = lp.column(1.0, data.rate[s] * done)
+                lp.add(("fill", t.index), col, 1.0)
+                for b, n in weeks.items():
+                    lp.add(("capacity", s, b), col, t.daily_q * n)
+                _share(lp, data, t.project, s, col, done)
+                covered.append((col, t.priority * done))
+                if t.target.item.required and len(days) == len(t.days):
+                    lp.add(("required", t.index), col, 1.0)
+                continue
+            for b, n in weeks.items():
+                top = min(data.capacity_q[s] * n, t.demand_q)
+                col = lp.column(top, data.rate[s])
+                lp.add(("effort", t.index), col, 1.0)
+                lp.add(("capacity", s, b), col, 1.0)
+                _share(lp, data, t.project, s, col, 1.0)
+                covered.append((col, float(t.priority)))
+                if t.target.item.required:
+                    lp.add(("required", t.index), col, 1.0)
+    for t in data.targets:
+        lp.row_bounds[("fill", t.index)] = (-INF, 1.0)
+        lp.row_bounds[("effort", t.index)] = (-INF, float(t.demand_q))
+        if t.target.item.required:
+            need = 1.0 if t.is_workplace else float(t.demand_q)
+            lp.row_bounds[("required", t.index)] = (need, need)
+    for s, available in enumerate(data.available):
+        per_week: dict[object, int] = defaultdict(int)
+        for d in available:
+            per_week[week[d]] += 1
+        for b, n in per_week.items():
+            lp.row_bounds[("capacity", s, b)] = (-INF, float(data.capacity_q[s] * n))
+    for p in range(len(data.project_ids)):
+        lp.row_bounds[("share", p)] = (0.0, INF)
+    objective = np.array(lp.cost) if goal == "cost" else np.zeros(len(lp.cost))
+    offset = 0.0
+    if goal == "coverage":
+        offset = demand
+        for col, weight in covered:
+            objective[col] -= weight
+    elif coverage_cap is not None:
+        for col, weight in covered:
+            lp.add("coverage_cap", col, weight)
+        lp.row_bounds["coverage_cap"] = (demand - coverage_cap, INF)
+    return _solve(lp, objective, offset, time_limit)
+
+
+def _share(lp: _Lp, data: ModelData, p: int, s: int, col: int, hours: float) -> None:
+    share = Fraction(data.instance.projects[p].min_in_house_share).limit_denominator(10_000)
+    if share == 0:
+        return
+    num, den = share.numerator, share.denominator
+    lp.add(("share", p), col, hours * ((den - num) if data.in_house[s] else -num))
+
+
+def _solve(lp: _Lp, objective: np.ndarray, offset: float, time_limit: float) -> float | None:
+    rows = [r for r in lp.rows if r in lp.row_bounds]
+    start: list[int] = [0]
+    index: list[int] = []
+    value: list[float] = []
+    for r in rows:
+        entries = lp.rows[r]
+        index.extend(entries)
+        value.extend(entries.values())
+        start.append(len(index))
+    model = highspy.HighsLp()
+    model.num_col_ = len(lp.cost)
+    model.num_row_ = len(rows)
+    model.col_cost_ = objective
+    model.col_lower_ = np.zeros(len(lp.cost))
+    model.col_upper_ = np.array(lp.upper)
+    model.row_lower_ = np.array([lp.row_bounds[r][0] for r in rows])
+    model.row_upper_ = np.array([lp.row_bounds[r][1] for r in rows])
+    model.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+    model.a_matrix_.start_ = np.array(start, dtype=np.int32)
+    model.a_matrix_.index_ = np.array(index, dtype=np.int32)
+    model.a_matrix_.value_ = np.array(value)
+    model.offset_ = offset
+    solver = quiet_highs()
+    solver.setOptionValue("output_flag", False)
+    solver.setOptionValue("time_limit", float(time_limit))
+    solver.passModel(model)
+    solver.run()
+    if solver.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return None
+    return float(solver.getInfo().objective_function_value)
