@@ -166,3 +166,37 @@ def build_model_data(instance: Instance, eligibility: Eligibility) -> ModelData:
         specialist_index={s.id: i for i, s in enumerate(specialists)},
         money_scale=QUARTER * per_hour,
     )
+
+
+@dataclass(frozen=True)
+class PreviousPlan:
+    """The previous plan in model terms, for the stability goal (spec, objective 3).
+
+    ``fills``: (workplace target index or ``None`` when the workplace is gone, specialist id);
+    ``assignees``: per task target index, the specialist ids that worked on it; ``gone``:
+    (task, specialist) pairs of tasks no longer in the instance (each counts as a change).
+    """
+
+    fills: list[tuple[int | None, str]]
+    assignees: dict[int, set[str]]
+    gone: set[tuple[str, str]]
+
+
+def previous_plan(data: ModelData) -> PreviousPlan | None:
+    """Index ``instance.previous_plan`` by target (``None`` when there is none)."""
+    previous = data.instance.previous_plan
+    if previous is None:
+        return None
+    index = data.eligibility.target_index
+    fills = [(index.get(("workplace", f.workplace)), f.specialist) for f in previous.workplaces]
+    assignees: dict[int, set[str]] = {}
+    gone: set[tuple[str, str]] = set()
+    for row in previous.assignments:
+        if row.task is None:
+            continue
+        k = index.get(("task", row.task))
+        if k is None:
+            gone.add((row.task, row.specialist))
+        else:
+            assignees.setdefault(k, set()).add(row.specialist)
+    return PreviousPlan(fills, assignees, gone)

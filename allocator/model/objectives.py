@@ -15,7 +15,7 @@ from collections import defaultdict
 from ortools.sat.python import cp_model
 
 from allocator.model.context import Context
-from allocator.model.data import quarters
+from allocator.model.data import previous_plan, quarters
 
 
 def coverage(ctx: Context) -> cp_model.LinearExprT:
@@ -52,36 +52,23 @@ def add_stability(ctx: Context) -> cp_model.LinearExprT:
 
 
 def _previous_plan_terms(ctx: Context, terms: list[cp_model.LinearExprT]) -> int:
-    previous = ctx.data.instance.previous_plan
+    previous = previous_plan(ctx.data)
     if previous is None:
         return 0
     data, v = ctx.data, ctx.vars
-    constant = 0
-    index = data.eligibility.target_index
-    for fill in previous.workplaces:
-        w = index.get(("workplace", fill.workplace))
-        s = data.specialist_index.get(fill.specialist)
+    constant = len(previous.gone)
+    for w, name in previous.fills:
+        s = data.specialist_index.get(name)
         var = v.fill.get((s, w)) if s is not None and w is not None else None
         if var is None:
             constant += 1  # the filler cannot fill it (or the workplace is gone): a change
         else:
             terms.append(1 - var)
-    before: dict[int, set[str]] = defaultdict(set)
-    gone: set[tuple[str, str]] = set()  # (task, specialist) of tasks no longer in the instance
-    for row in previous.assignments:
-        if row.task is None:
-            continue
-        k = index.get(("task", row.task))
-        if k is None:
-            gone.add((row.task, row.specialist))
-        else:
-            before[k].add(row.specialist)
-    constant += len(gone)
     by_task: dict[int, list[tuple[int, cp_model.IntVar]]] = defaultdict(list)
     for (s, k), var in v.assignee.items():
-        if k in before:
+        if k in previous.assignees:
             by_task[k].append((s, var))
-    for k, names in before.items():
+    for k, names in previous.assignees.items():
         for name in names:
             s = data.specialist_index.get(name)
             var = v.assignee.get((s, k)) if s is not None else None

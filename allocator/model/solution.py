@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from allocator.model.data import QUARTER, ModelData, quarters
+from allocator.model.data import QUARTER, ModelData, previous_plan, quarters
 from allocator.model.variables import Variables
 
 
@@ -70,28 +70,16 @@ def stability(data: ModelData, solution: Solution, rows: list[tuple[int, int, in
     for s, k, d, _ in rows:
         day_projects[s, d].add(data.targets[k].project)
     count = sum(1 for projects in day_projects.values() if len(projects) > 1)
-    previous = data.instance.previous_plan
+    previous = previous_plan(data)
     if previous is None:
         return count
-    index = data.eligibility.target_index
     names = [s.id for s in data.instance.specialists]
-    for fill in previous.workplaces:
-        w = index.get(("workplace", fill.workplace))
+    for w, name in previous.fills:
         now = solution.fills.get(w) if w is not None else None
-        count += int(now is None or names[now] != fill.specialist)
-    before: dict[int, set[str]] = defaultdict(set)
-    gone: set[tuple[str, str]] = set()
-    for row in previous.assignments:
-        if row.task is None:
-            continue
-        task = index.get(("task", row.task))
-        if task is None:
-            gone.add((row.task, row.specialist))
-        else:
-            before[task].add(row.specialist)
-    count += len(gone)
+        count += int(now is None or names[now] != name)
     after: dict[int, set[str]] = defaultdict(set)
     for s, k, _, _ in rows:
-        if k in before:
+        if k in previous.assignees:
             after[k].add(names[s])
-    return count + sum(len(before[k] ^ after[k]) for k in before)
+    before = previous.assignees
+    return count + len(previous.gone) + sum(len(before[k] ^ after[k]) for k in before)
