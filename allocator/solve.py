@@ -315,7 +315,7 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Plan:
             seconds = time.perf_counter() - stage_started
             if status == cp_model.INFEASIBLE and solution is None:
                 watchdog.close()
-                return _infeasible(instance, started, stats)
+                return _infeasible(instance, started, stats, deadline)
             if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
                 stages.append(StageResult(goal, solver.status_name(status), None, None, seconds))
                 if solution is None:
@@ -348,7 +348,11 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Plan:
     )
 
 
-def _infeasible(instance: Instance, started: float, stats: dict[str, object]) -> Plan:
-    explanation = explain_infeasibility(instance)
+def _infeasible(
+    instance: Instance, started: float, stats: dict[str, object], deadline: float
+) -> Plan:
+    # the explanation gets what is left of the time limit, but at least a few seconds
+    budget = max(5.0, min(60.0, deadline - time.perf_counter()))
+    explanation = explain_infeasibility(instance, time_limit=budget)
     plan = empty_plan(instance, "infeasible", time.perf_counter() - started, stats)
     return plan.model_copy(update={"explanation": explanation})
