@@ -95,8 +95,18 @@ def _multi_project_days(ctx: Context) -> list[cp_model.IntVar]:
                 active.append(vars_[0])  # a lone fill Boolean is its own indicator
                 continue
             on = model.new_bool_var(f"active[{s},{p},{d}]")
-            for var in vars_:
-                model.add(var <= ctx.vars.upper.get(var.index, 1) * on)
+            # one row per project-day: its hours fit the day only when ``on`` holds
+            weights = [
+                ctx.data.capacity_q[s] if var.index not in ctx.vars.upper else 1 for var in vars_
+            ]
+            load = cp_model.LinearExpr.weighted_sum(vars_, weights)
+            model.add(
+                load
+                <= sum(
+                    w * ctx.vars.upper.get(v.index, 1) for w, v in zip(weights, vars_, strict=True)
+                )
+                * on
+            )
             active.append(on)
             ctx.vars.indicators.append((on, vars_, 1))
         split = model.new_bool_var(f"split_day[{s},{d}]")
