@@ -150,6 +150,24 @@ def _onboarding(instance: Instance, rows: pd.DataFrame) -> pd.DataFrame:
     return pairs.assign(cost=cost)[["specialist", "project", "cost"]]
 
 
+def unmet_frame(plan: Plan) -> pd.DataFrame:
+    """One row per unmet workplace or task, its reasons joined by `` | ``."""
+    rows = [{**u.model_dump(), "reasons": " | ".join(u.reasons)} for u in plan.unmet]
+    return pd.DataFrame(rows, columns=["workplace", "task", "hours", "reasons"])
+
+
+PLAN_TABLES = ("assignments", "unmet", "projects", "specialists", "vendors", "totals")
+
+
+def plan_tables(instance: Instance, plan: Plan) -> dict[str, pd.DataFrame]:
+    """Every table of a plan, in :data:`PLAN_TABLES` order: rows, unmet items and KPIs."""
+    return {
+        "assignments": assignments_frame(plan),
+        "unmet": unmet_frame(plan),
+        **kpi_tables(instance, plan),
+    }
+
+
 def compute_kpis(instance: Instance, plan: Plan) -> dict[str, Any]:
     """The KPI tables as JSON-ready records (``totals`` as one object)."""
     tables = kpi_tables(instance, plan)

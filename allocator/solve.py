@@ -101,18 +101,22 @@ class _Reporter(cp_model.CpSolverSolutionCallback):  # type: ignore[misc]
         self.goal, self.number, self.stages, self.started = goal, number, stages, started
         self.options = options
         self.count = 0
+        self.floor: float | None = 0.0  # a proven bound known before the search (model units)
 
     def on_solution_callback(self) -> None:
         self.count += 1
         if self.options.progress is not None:
             scale = self.scale
+            bound = None
+            if self.floor is not None:  # None: the model's bound is not the instance's
+                bound = max(self.best_objective_bound, self.floor) / scale
             self.options.progress(
                 Progress(
                     stage=self.goal,
                     stage_number=self.number,
                     stages=self.stages,
                     objective=self.objective_value / scale,
-                    bound=self.best_objective_bound / scale,
+                    bound=bound,
                     elapsed=time.perf_counter() - self.started,
                     solutions=self.count,
                 )
@@ -170,6 +174,38 @@ def _lp_preference(built: BuiltModel, lp: LpBound) -> dict[tuple[int, int], floa
     return preference
 
 
+def _stopped(options: SolveOptions) -> bool:
+    return options.stop is not None and options.stop.is_set()
+
+
+def _stopped_early(
+    instance: Instance,
+    data: ModelData,
+    hint: Solution,
+    order: list[Goal],
+    started: float,
+    stats: dict[str, object],
+) -> Plan:
+    """Stopped before CP-SAT found a plan: keep the greedy plan when it is surely valid.
+
+    The greedy planner keeps every hard rule but fixed assignments and required items, so
+    its plan stands when the instance has neither; otherwise there is no plan.
+    """
+    stats["stopped"] = "before the search found a plan"
+    wall = time.perf_counter() - started
+    locked = (
+        bool(instance.fixed)
+        or any(w.required for w in instance.workplaces)
+        or any(t.required for t in instance.tasks)
+    )
+    if locked:
+        return empty_plan(instance, "unknown", wall, stats)
+    stages: list[tuple[str, float | None, float | None]] = [(g, None, None) for g in order]
+    return build_plan(
+        data, hint, stages=stages, complete=False, wall_seconds=wall, statistics=stats
+    )
+
+
 def _instance_bound(
     data: ModelData,
     unrestricted: list[dict[int, list[int]]],
@@ -223,8 +259,9 @@ class _Watchdog:
         assert self.stop is not None
         while not self.done.is_set():
             if self.stop.wait(0.05):
+                # keep stopping: a stage may start after the first call
                 self.solver.stop_search()
-                return
+                self.done.wait(0.05)
 
     def close(self) -> None:
         self.done.set()
@@ -287,8 +324,10 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Plan:
     watchdog = _Watchdog(solver, options.stop)
     try:
         for number, goal in enumerate(order, start=1):
-            if options.stop is not None and options.stop.is_set() and solution is not None:
-                break
+            if _stopped(options):
+                if solution is not None:
+                    break
+                return _stopped_early(instance, data, first_hint, order, started, stats)
             expr = built.goal(goal)
             built.model.minimize(expr)
             if values:
@@ -300,7 +339,7 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Plan:
             )
             stage_started = time.perf_counter()
             lp = LpBound(None, "skipped", 0.0)
-            if use_lp and goal in ("coverage", "cost"):  # stability's relaxation is ~0: skip
+            if use_lp and goal in ("coverage", "cost") and not _stopped(options):
                 lp = lp_bound(built.model, stage_time * LP_TIME_SHARE, linearize_enforced=False)
             if solution is None:
                 if lp.values is not None:
@@ -312,6 +351,7 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Plan:
             )
             scale = _goal_scale(data, goal)
             reporter = _Reporter(goal, scale, number, len(order), started, options)
+            reporter.floor = None if limit else max(0.0, lp.value or 0.0)
             status = solver.solve(built.model, reporter)
             seconds = time.perf_counter() - stage_started
             if status == cp_model.INFEASIBLE and solution is None:
@@ -319,6 +359,8 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Plan:
                 return _infeasible(instance, started, stats, deadline)
             if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
                 stages.append(StageResult(goal, solver.status_name(status), None, None, seconds))
+                if solution is None and _stopped(options):
+                    return _stopped_early(instance, data, first_hint, order, started, stats)
                 if solution is None:
                     stats["stages"] = [s.__dict__ for s in stages]
                     return empty_plan(instance, "unknown", time.perf_counter() - started, stats)

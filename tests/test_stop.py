@@ -1,0 +1,65 @@
+"""Stopping a solve keeps the best plan; the greedy plans it may fall back on are valid."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from allocator import SolveOptions, check_plan, load_instance, solve
+from allocator.eligibility import compute_eligibility
+from allocator.generate import GeneratorConfig, generate_instance
+from allocator.greedy import greedy_solution
+from allocator.model.data import build_model_data
+from allocator.plan import build_plan
+
+
+def _instance(seed: int, specialists: int = 40, days: int = 15) -> dict[str, object]:
+    return generate_instance(
+        GeneratorConfig(seed=seed, specialists=specialists, projects=5, days=days)
+    )
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("ordering", ["manager", "scarcity"])
+def test_greedy_plans_pass_the_checker(seed: int, ordering: str) -> None:
+    instance = load_instance(_instance(seed, specialists=25, days=10))
+    data = build_model_data(instance, compute_eligibility(instance))
+    solution = greedy_solution(data, ordering=ordering)  # type: ignore[arg-type]
+    plan = build_plan(data, solution, stages=[], complete=False, wall_seconds=0, statistics={})
+    report = check_plan(instance, plan)
+    assert report.ok, report.violations
+    assert plan.assignments
+
+
+def test_stop_before_the_search_keeps_the_greedy_plan() -> None:
+    instance = load_instance(_instance(4))
+    stop = threading.Event()
+    stop.set()
+    plan = solve(instance, SolveOptions(time_limit=30, workers=2, stop=stop))
+    assert plan.status == "feasible"
+    assert plan.statistics["stopped"]
+    assert check_plan(instance, plan).ok
+
+
+def test_stop_before_the_search_with_locked_items_gives_no_plan() -> None:
+    data = _instance(5)
+    data["tasks"][0]["required"] = True  # type: ignore[index]
+    instance = load_instance(data)
+    stop = threading.Event()
+    stop.set()
+    plan = solve(instance, SolveOptions(time_limit=30, workers=2, stop=stop))
+    assert plan.status == "unknown" and not plan.assignments
+    assert check_plan(instance, plan).ok
+
+
+def test_stop_during_a_long_solve_returns_the_best_plan_soon() -> None:
+    instance = load_instance(_instance(6, specialists=60, days=20))
+    stop = threading.Event()
+    threading.Timer(2.0, stop.set).start()
+    started = time.perf_counter()
+    plan = solve(instance, SolveOptions(time_limit=120, workers=2, stop=stop))
+    assert time.perf_counter() - started < 30  # far below the 120 s limit
+    assert plan.status == "feasible"
+    assert check_plan(instance, plan).ok
