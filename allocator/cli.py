@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from allocator.check import check_plan
-from allocator.kpis import assignments_frame, kpi_tables
+from allocator.kpis import plan_tables
 from allocator.schema import Instance, Plan, Problem
 from allocator.solve import Progress, SolveOptions, solve
 from allocator.validate import InvalidInstance, load_instance, read_json
@@ -84,16 +84,9 @@ def _write_json(path: Path, payload: dict[str, Any]) -> None:
 
 def write_csv(instance: Instance, plan: Plan, folder: Path) -> list[Path]:
     """Write ``assignments.csv``, ``unmet.csv`` and one CSV per KPI table into ``folder``."""
-    import pandas as pd
-
     folder.mkdir(parents=True, exist_ok=True)
-    frames = {"assignments": assignments_frame(plan), **kpi_tables(instance, plan)}
-    frames["unmet"] = pd.DataFrame(
-        [{**u.model_dump(), "reasons": " | ".join(u.reasons)} for u in plan.unmet],
-        columns=["workplace", "task", "hours", "reasons"],
-    )
     written = []
-    for name, frame in frames.items():
+    for name, frame in plan_tables(instance, plan).items():
         path = folder / f"{name}.csv"
         frame.to_csv(path, index=False)
         written.append(path)
@@ -262,6 +255,93 @@ def generate(
     )
     write_instance(config, output)
     out.print(f"wrote {output}")
+
+
+def _batch_items(inputs: list[str], scenarios: Path | None) -> tuple[list[Any], Any, str]:
+    """The batch's items, the summary's extra columns (scenarios) and the table's title."""
+    from allocator.batch import InputError, collect_inputs, file_items
+    from allocator.scenarios import comparison_frame, scenario_items
+
+    if scenarios is None:
+        return file_items(collect_inputs(inputs)), None, "batch"
+    if len(inputs) != 1:
+        raise InputError("--scenarios takes exactly one base instance file")
+    spec, items = scenario_items(scenarios, Path(inputs[0]))
+    return items, lambda frame: comparison_frame(frame, spec), f"scenarios of {inputs[0]}"
+
+
+@app.command("batch")
+def batch_command(
+    inputs: Annotated[
+        list[str],
+        typer.Argument(
+            help="Instance files, folders (their *.json, not *.plan.json) or glob patterns; "
+            "with --scenarios the one base instance."
+        ),
+    ],
+    outdir: Annotated[
+        Path, typer.Option("-o", "--outdir", help="Folder for <name>.plan.json and summary.csv.")
+    ],
+    jobs: Annotated[
+        int | None, typer.Option(min=1, help="Solves at once, locally (default: cores / workers).")
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1, max=256, help="CP-SAT threads per solve (default: 1, or cores / jobs)."
+        ),
+    ] = None,
+    time_limit: Annotated[
+        float | None, typer.Option(min=0.001, help="Seconds per solve (default: the instance's).")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Solve up-to-date plans again.")] = False,
+    scheduler: Annotated[
+        str | None, typer.Option(help="Run on a Dask cluster: its scheduler, tcp://HOST:8786.")
+    ] = None,
+    scenarios: Annotated[
+        Path | None, typer.Option(help="Scenario spec (JSON): solve variants of the base instance.")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or table.")] = False,
+) -> None:
+    """Solve many instances at once, locally or on a Dask cluster; resumable.
+
+    Writes OUTDIR/<name>.plan.json per instance and OUTDIR/summary.csv, and skips instances
+    whose plan is up to date. Exit codes: 0 every row is a good plan (optimal or feasible,
+    accepted by the checker), 1 some row is not, 2 unusable inputs (nothing matches, bad
+    scenario spec or base instance, unreachable scheduler).
+    """
+    from allocator import batch
+    from allocator.scenarios import InvalidScenarios
+
+    try:
+        items, summarize, title = _batch_items(inputs, scenarios)
+    except batch.InputError as error:
+        console.print(f"[red]{error}[/]")
+        raise typer.Exit(Exit.INVALID) from None
+    except (InvalidScenarios, InvalidInstance) as error:
+        console.print(_problems_table(error.problems))
+        raise typer.Exit(Exit.INVALID) from None
+    if scheduler is None:
+        jobs, workers = batch.default_parallelism(jobs, workers)
+        backend = batch.local_backend(jobs)
+    else:
+        if jobs is not None:
+            console.print("[yellow]--jobs is ignored with --scheduler: the workers decide[/]")
+        backend = batch.dask_backend(scheduler)
+    settings = batch.BatchSettings(time_limit=time_limit, workers=workers or 1)
+    try:
+        with backend as chosen, batch.RichObserver.bar(console, quiet) as bar:
+            observer = batch.RichObserver(bar)
+            result = batch.run_batch(
+                items, outdir, settings, chosen, force=force, observer=observer, summarize=summarize
+            )
+    except batch.InputError as error:
+        console.print(f"[red]{error}[/]")
+        raise typer.Exit(Exit.INVALID) from None
+    if not quiet:
+        out.print(batch.summary_table(result.summary, title))
+        out.print(batch.statistics_line(result.statistics))
+    raise typer.Exit(0 if result.ok else 1)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-SUITES = ("engine",)
+SUITES = ("engine", "batch")
 
 
 def main() -> None:
@@ -16,6 +16,10 @@ def main() -> None:
         from benchmarks import engine
 
         engine.main(argv)
+    elif suite == "batch":
+        from benchmarks import batch
+
+        batch.main(argv)
 
 
 if __name__ == "__main__":
