@@ -25,6 +25,7 @@ test: lint
 
 demo: $(STAMP)
 	$(BIN)/allocator solve instances/demo.json -o demo-plan.json --csv demo-out
+	$(BIN)/python -m api
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

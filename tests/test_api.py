@@ -1,0 +1,449 @@
+"""The service through FastAPI's TestClient: every endpoint and every error code.
+
+The dispatcher really runs: jobs are solved in the process pool (spawned solver processes)
+on a temporary SQLite file. Every plan fetched is checked with the engine's checker.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+from api_support import assert_error, checked, demo, long_instance, searching, wait_job
+from fastapi.testclient import TestClient
+
+from api.core.config import Settings
+from api.exports import SHEETS
+from api.main import create_app
+from api.runner import MAX_ATTEMPTS, recover
+from api.store import Job, Status, Store, utcnow
+
+
+def settings(tmp: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "database_url": f"sqlite:///{tmp / 'jobs.db'}",
+        "workers": 1,
+        "max_concurrent_solves": 2,
+        **overrides,
+    }
+    return Settings(**values)
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    """One service for the module (two solver processes), no API keys."""
+    app = create_app(settings(tmp_path_factory.mktemp("api")))
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+def submit(client: TestClient, data: Any, **params: Any) -> dict[str, Any]:
+    response = client.post("/v1/jobs", json=data, params=params)
+    assert response.status_code == 202, response.text
+    job: dict[str, Any] = response.json()
+    assert response.headers["location"] == f"/v1/jobs/{job['id']}"
+    return job
+
+
+def solved(client: TestClient, data: Any, **params: Any) -> dict[str, Any]:
+    """Submit, poll until done, and return the job."""
+    job = wait_job(client, submit(client, data, **params)["id"])
+    assert job["status"] == "done", job
+    return job
+
+
+# ----------------------------------------------------------------------------- health
+
+
+def test_healthz_and_readyz(client: TestClient) -> None:
+    assert client.get("/healthz").json() == {"status": "ok"}
+    ready = client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json() == {"status": "ready", "database": True, "dispatcher": True}
+
+
+def test_openapi_documents_every_route_with_the_demo_example(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    paths = {(method, path) for path, ops in spec["paths"].items() for method in ops}
+    assert paths >= {
+        ("post", "/v1/instances/validate"),
+        ("post", "/v1/jobs"),
+        ("get", "/v1/jobs"),
+        ("get", "/v1/jobs/{job_id}"),
+        ("delete", "/v1/jobs/{job_id}"),
+        ("get", "/v1/jobs/{job_id}/plan"),
+        ("post", "/v1/jobs/{job_id}/cancel"),
+        ("post", "/v1/solve"),
+        ("post", "/v1/plans/check"),
+        ("get", "/healthz"),
+        ("get", "/readyz"),
+    }
+    body = spec["paths"]["/v1/jobs"]["post"]["requestBody"]["content"]
+    assert body["application/json"]["example"]["name"] == "demo"
+    assert "multipart/form-data" in body
+    assert {"Instance", "Plan", "ErrorBody", "JobOut"} <= set(spec["components"]["schemas"])
+    assert "HTTPValidationError" not in spec["components"]["schemas"]
+
+
+# ----------------------------------------------------------------------------- validate
+
+
+def test_validate_a_valid_instance(client: TestClient) -> None:
+    response = client.post("/v1/instances/validate", json=demo())
+    assert response.status_code == 200
+    assert response.json() == {"valid": True, "problems": []}
+
+
+def test_validate_reports_every_problem_with_its_path(client: TestClient) -> None:
+    data = demo()
+    data["tasks"][0]["due"] = "2030-01-01"
+    data["specialists"][1]["skills"]["java"] = 9
+    data["workplaces"][0]["project"] = "nowhere"
+    data["colour"] = "blue"
+    response = client.post("/v1/instances/validate", json=data)
+    assert response.status_code == 200
+    report = response.json()
+    assert report["valid"] is False
+    paths = {p["path"] for p in report["problems"]}
+    assert {
+        "$.tasks[0].due",
+        "$.specialists[1].skills.java",
+        "$.workplaces[0].project",
+        "$.colour",
+    } <= paths
+
+
+def test_validate_accepts_a_multipart_upload(client: TestClient) -> None:
+    files = {"file": ("demo.json", json.dumps(demo()).encode(), "application/json")}
+    response = client.post("/v1/instances/validate", files=files)
+    assert response.status_code == 200 and response.json()["valid"] is True
+    response = client.post("/v1/instances/validate", files={"other": ("x.json", b"{}")})
+    assert_error(response, 422)
+
+
+# ----------------------------------------------------------------------------- jobs
+
+
+def test_submit_poll_and_fetch_the_plan_in_every_format(client: TestClient) -> None:
+    data = demo()
+    first = submit(client, data, time_limit=5)
+    assert first["status"] in ("queued", "solving") and first["time_limit"] == 5
+    job = wait_job(client, first["id"])
+    assert job["status"] == "done" and job["plan_status"] in ("optimal", "feasible")
+    assert job["attempts"] == 1 and job["finished_at"] >= job["started_at"]
+    assert set(job["plan_objective"]) == {"coverage", "cost", "stability"}
+
+    response = client.get(f"/v1/jobs/{job['id']}/plan")
+    assert response.status_code == 200
+    plan = checked(data, response.json())
+    assert job["plan_objective"] == plan.objective
+
+    response = client.get(f"/v1/jobs/{job['id']}/plan", params={"format": "csv"})
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert list(rows[0]) == ["specialist", "project", "workplace", "task", "date", "hours"]
+    assert len(rows) == len(plan.assignments)
+    assert sum(float(r["hours"]) for r in rows) == pytest.approx(
+        sum(a.hours for a in plan.assignments)
+    )
+
+    response = client.get(f"/v1/jobs/{job['id']}/plan", params={"format": "xlsx"})
+    assert response.status_code == 200
+    book = openpyxl.load_workbook(io.BytesIO(response.content), read_only=True)
+    assert book.sheetnames == list(SHEETS)
+    assert book["assignments"].max_row == len(plan.assignments) + 1
+
+    assert_error(client.get(f"/v1/jobs/{job['id']}/plan", params={"format": "pdf"}), 422)
+
+
+def test_submit_a_multipart_upload(client: TestClient) -> None:
+    data = demo()
+    files = {"file": ("demo.json", json.dumps(data).encode(), "application/json")}
+    response = client.post("/v1/jobs", files=files, params={"time_limit": 5})
+    assert response.status_code == 202, response.text
+    job = wait_job(client, response.json()["id"])
+    assert job["status"] == "done"
+    checked(data, client.get(f"/v1/jobs/{job['id']}/plan").json())
+
+
+def test_list_jobs_paginates_and_filters_by_status(client: TestClient) -> None:
+    solved(client, demo(), time_limit=5)
+    everything = client.get("/v1/jobs").json()
+    assert everything["total"] >= 1 and everything["limit"] == 50
+    page = client.get("/v1/jobs", params={"limit": 1, "offset": 0}).json()
+    assert len(page["items"]) == 1 and page["total"] == everything["total"]
+    assert page["items"][0]["id"] == everything["items"][0]["id"]  # newest first
+    done = client.get("/v1/jobs", params={"status": "done"}).json()
+    assert done["items"] and all(j["status"] == "done" for j in done["items"])
+    error = assert_error(client.get("/v1/jobs", params={"status": "lost"}), 422)
+    assert error["details"][0]["path"] == "query.status"
+    assert_error(client.get("/v1/jobs", params={"limit": 0}), 422)
+
+
+def test_an_invalid_instance_is_refused_with_every_problem(client: TestClient) -> None:
+    data = demo()
+    data["specialists"][0]["hours_per_day"] = 30
+    data["fixed"] = [{"specialist": "nobody", "workplace": "bank-support-1"}]
+    error = assert_error(client.post("/v1/jobs", json=data), 422, "invalid_instance")
+    paths = {d["path"] for d in error["details"]}
+    assert {"$.specialists[0].hours_per_day", "$.fixed[0].specialist"} <= paths
+    error = assert_error(client.post("/v1/jobs", json=[1, 2]), 422, "invalid_instance")
+    assert error["details"][0]["path"] == "$"
+
+
+def test_malformed_json_is_400_with_the_position(client: TestClient) -> None:
+    body = b'{"format": "allocator/1",\n "name": }'
+    headers = {"content-type": "application/json"}
+    error = assert_error(client.post("/v1/jobs", content=body, headers=headers), 400)
+    assert error["code"] == "malformed_json"
+    assert "line 2, column 10" in error["message"]
+    error = assert_error(client.post("/v1/instances/validate", content=b"", headers=headers), 400)
+    assert error["code"] == "empty_body"
+    nan = b'{"name": NaN}'
+    assert_error(client.post("/v1/solve", content=nan, headers=headers), 400, "malformed_json")
+    assert client.get("/healthz").status_code == 200  # still serving
+
+
+def test_time_limit_above_the_maximum_is_422(client: TestClient) -> None:
+    error = assert_error(client.post("/v1/jobs", json=demo(), params={"time_limit": 1e9}), 422)
+    assert error["details"] == [
+        {"path": "query.time_limit", "message": "time_limit must be at most 300 seconds"}
+    ]
+    assert_error(client.post("/v1/jobs", json=demo(), params={"time_limit": -1}), 422)
+    assert_error(client.post("/v1/jobs", json=demo(), params={"time_limit": "soon"}), 422)
+
+
+def test_a_body_over_the_cap_is_413(client: TestClient) -> None:
+    data = demo()
+    data["description"] = "x" * (6 * 1024 * 1024)
+    error = assert_error(client.post("/v1/jobs", json=data), 413, "payload_too_large")
+    assert "bytes" in error["message"]
+
+    def chunks() -> Iterator[bytes]:  # streamed: no Content-Length
+        yield b'{"description": "'
+        for _ in range(7):
+            yield b"x" * (1024 * 1024)
+        yield b'"}'
+
+    response = client.post(
+        "/v1/instances/validate", content=chunks(), headers={"content-type": "application/json"}
+    )
+    assert_error(response, 413, "payload_too_large")
+    assert client.get("/healthz").status_code == 200
+
+
+def test_idempotent_resubmit_returns_the_first_job(client: TestClient) -> None:
+    data = demo()
+    headers = {"Idempotency-Key": "submit-42"}
+    first = client.post("/v1/jobs", json=data, headers=headers, params={"time_limit": 5})
+    assert first.status_code == 202
+    again = client.post("/v1/jobs", json=data, headers=headers, params={"time_limit": 5})
+    assert again.status_code == 200
+    assert again.json()["id"] == first.json()["id"]
+    assert again.headers["location"] == first.headers["location"]
+    other = client.post("/v1/jobs", json=data, headers=headers, params={"time_limit": 6})
+    assert_error(other, 409, "idempotency_key_reused")
+    job = wait_job(client, first.json()["id"])
+    checked(data, client.get(f"/v1/jobs/{job['id']}/plan").json())
+
+
+def test_unknown_jobs_are_404(client: TestClient) -> None:
+    for response in (
+        client.get("/v1/jobs/nope"),
+        client.get("/v1/jobs/nope/plan"),
+        client.post("/v1/jobs/nope/cancel"),
+        client.delete("/v1/jobs/nope"),
+    ):
+        assert_error(response, 404, "job_not_found")
+    assert_error(client.get("/v2/anything"), 404, "not_found")
+    assert_error(client.put("/v1/jobs"), 405, "method_not_allowed")
+
+
+def test_cancel_a_long_solve_keeps_its_best_plan(client: TestClient) -> None:
+    data = long_instance()
+    job = submit(client, data, time_limit=60)
+    error = assert_error(client.get(f"/v1/jobs/{job['id']}/plan"), 409, "plan_not_ready")
+    assert "not ready" in error["message"]
+    running = wait_job(client, job["id"], searching, timeout=40)
+    assert running["stage"] == "coverage" and running["objective"] is not None
+    assert running["bound"] is None or running["bound"] <= running["objective"]
+    response = client.post(f"/v1/jobs/{job['id']}/cancel")
+    assert response.status_code == 202 and response.json()["cancel_requested"] is True
+    ended = wait_job(client, job["id"], timeout=15)
+    assert ended["status"] == "cancelled" and ended["plan_status"] == "feasible"
+    assert ended["elapsed"] < 40
+    checked(data, client.get(f"/v1/jobs/{job['id']}/plan").json())
+    again = client.post(f"/v1/jobs/{job['id']}/cancel")
+    assert again.status_code == 200 and again.json()["status"] == "cancelled"
+
+
+def test_cancel_a_finished_job_is_409_and_delete_removes_it(client: TestClient) -> None:
+    job = solved(client, demo(), time_limit=5)
+    assert_error(client.post(f"/v1/jobs/{job['id']}/cancel"), 409, "job_finished")
+    response = client.delete(f"/v1/jobs/{job['id']}")
+    assert response.status_code == 204 and response.content == b""
+    assert_error(client.get(f"/v1/jobs/{job['id']}"), 404)
+
+
+# ----------------------------------------------------------------------------- solve, check
+
+
+def test_synchronous_solve(client: TestClient) -> None:
+    data = demo()
+    response = client.post("/v1/solve", json=data, params={"time_limit": 5})
+    assert response.status_code == 200, response.text
+    plan = checked(data, response.json())
+    assert plan.status in ("optimal", "feasible")
+    error = assert_error(client.post("/v1/solve", json=data, params={"time_limit": 60}), 422)
+    assert "at most 10 seconds" in error["message"] and "/v1/jobs" in error["message"]
+    bad = demo()
+    bad["tasks"][0]["effort_hours"] = -1
+    assert_error(client.post("/v1/solve", json=bad), 422, "invalid_instance")
+
+
+def test_check_a_plan_and_a_tampered_plan(client: TestClient) -> None:
+    data = demo()
+    plan = client.post("/v1/solve", json=data, params={"time_limit": 5}).json()
+    response = client.post("/v1/plans/check", json={"instance": data, "plan": plan})
+    assert response.status_code == 200
+    report = response.json()
+    assert report["ok"] is True and report["violations"] == []
+    assert report["objective"] == pytest.approx(plan["objective"])
+
+    tampered = json.loads(json.dumps(plan))
+    row = tampered["assignments"][0]
+    row["hours"] = 24
+    report = client.post("/v1/plans/check", json={"instance": data, "plan": tampered}).json()
+    assert report["ok"] is False
+    assert "daily_capacity" in {v["rule"] for v in report["violations"]}
+    assert all(v["message"] for v in report["violations"])
+
+    error = assert_error(client.post("/v1/plans/check", json={"plan": plan}), 422)
+    assert error["details"] == [{"path": "$.instance", "message": "required field is missing"}]
+    broken = {**plan, "status": "great"}
+    error = assert_error(
+        client.post("/v1/plans/check", json={"instance": data, "plan": broken}), 422
+    )
+    assert error["code"] == "invalid_plan" and error["details"][0]["path"] == "$.plan.status"
+    bad = demo()
+    del bad["horizon"]
+    error = assert_error(client.post("/v1/plans/check", json={"instance": bad, "plan": plan}), 422)
+    assert error["details"][0]["path"] == "$.instance.horizon"
+
+
+# ----------------------------------------------------------------------------- other services
+
+
+def test_a_full_queue_answers_429_with_retry_after(tmp_path: Path) -> None:
+    app = create_app(settings(tmp_path, max_queue=1, max_concurrent_solves=1))
+    with TestClient(app) as client:
+        first = submit(client, long_instance(), time_limit=30)
+        second = submit(client, long_instance(), time_limit=30)
+        response = client.post("/v1/jobs", json=demo())
+        assert_error(response, 429, "queue_full")
+        assert int(response.headers["retry-after"]) >= 1
+        queued = client.post(f"/v1/jobs/{second['id']}/cancel")
+        assert queued.status_code == 200 and queued.json()["status"] == "cancelled"
+        assert client.delete(f"/v1/jobs/{first['id']}").status_code == 204
+        assert_error(client.get(f"/v1/jobs/{first['id']}"), 404)
+        assert client.post("/v1/jobs", json=demo()).status_code == 202
+
+
+def test_api_keys_are_tenants(tmp_path: Path) -> None:
+    app = create_app(settings(tmp_path, api_keys=["alpha-key", "beta-key"]))
+    alpha = {"Authorization": "Bearer alpha-key"}
+    beta = {"Authorization": "Bearer beta-key"}
+    with TestClient(app) as client:
+        missing = client.post("/v1/jobs", json=demo())
+        assert_error(missing, 401, "unauthorized")
+        assert missing.headers["www-authenticate"] == "Bearer"
+        wrong = {"Authorization": "Bearer gamma-key"}
+        assert_error(client.get("/v1/jobs", headers=wrong), 401)
+        assert_error(client.post("/v1/instances/validate", json=demo()), 401)
+        assert client.get("/healthz").status_code == 200
+
+        data = demo()
+        key = {"Idempotency-Key": "same-key"}
+        response = client.post("/v1/jobs", json=data, headers={**alpha, **key})
+        assert response.status_code == 202
+        job_id = response.json()["id"]
+        theirs = client.post("/v1/jobs", json=data, headers={**beta, **key})
+        assert theirs.status_code == 202 and theirs.json()["id"] != job_id
+
+        for response in (
+            client.get(f"/v1/jobs/{job_id}", headers=beta),
+            client.get(f"/v1/jobs/{job_id}/plan", headers=beta),
+            client.post(f"/v1/jobs/{job_id}/cancel", headers=beta),
+            client.delete(f"/v1/jobs/{job_id}", headers=beta),
+        ):
+            assert_error(response, 404)
+        assert [j["id"] for j in client.get("/v1/jobs", headers=alpha).json()["items"]] == [job_id]
+        assert client.get("/v1/jobs", headers=beta).json()["total"] == 1
+        job = wait_job(client, job_id, headers=alpha)
+        assert job["status"] == "done"
+        checked(data, client.get(f"/v1/jobs/{job_id}/plan", headers=alpha).json())
+
+
+def test_an_unexpected_error_is_500_without_a_traceback(tmp_path: Path) -> None:
+    app = create_app(settings(tmp_path))
+
+    @app.get("/boom")
+    def boom() -> None:
+        raise RuntimeError("secret internals")
+
+    client = TestClient(app, raise_server_exceptions=False)  # no lifespan needed
+    response = client.get("/boom")
+    error = assert_error(response, 500, "internal_error")
+    assert "secret" not in response.text and error["details"] == []
+
+
+def test_a_crashed_solver_process_is_replaced_and_its_job_requeued(tmp_path: Path) -> None:
+    app = create_app(settings(tmp_path, max_concurrent_solves=1))
+    with TestClient(app) as client:
+        job = submit(client, long_instance(), time_limit=30)
+        wait_job(client, job["id"], lambda j: j["stage"] is not None, timeout=30)
+        for pid in app.state.dispatcher.solver_pids():
+            os.kill(pid, signal.SIGKILL)
+        again = wait_job(
+            client, job["id"], lambda j: j["attempts"] == 2 and j["stage"] is not None, timeout=30
+        )
+        assert again["status"] == "solving" and again["error"] is None
+        assert client.delete(f"/v1/jobs/{job['id']}").status_code == 204
+
+
+def test_recovery_requeues_solving_jobs_and_fails_them_after_the_last_attempt(
+    tmp_path: Path,
+) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'jobs.db'}")
+    store.create_schema()
+    with store.sessions() as session:
+        for name, attempts in (("again", 1), ("given-up", MAX_ATTEMPTS)):
+            session.add(
+                Job(
+                    id=name,
+                    tenant="public",
+                    status=Status.SOLVING,
+                    instance_json="{}",
+                    time_limit=5,
+                    attempts=attempts,
+                    lease="old",
+                    stage="coverage",
+                    started_at=utcnow(),
+                )
+            )
+        session.commit()
+    assert recover(store) == {"again": "queued", "given-up": "failed"}
+    with store.sessions() as session:
+        again, given_up = session.get(Job, "again"), session.get(Job, "given-up")
+        assert again is not None and given_up is not None
+        assert again.lease is None and again.stage is None and again.started_at is None
+        assert given_up.error is not None and f"{MAX_ATTEMPTS} times" in given_up.error
+    store.dispose()
