@@ -856,7 +856,12 @@ def summary_table(frame: pd.DataFrame, title: str) -> Table:
     table = Table(title=title, title_justify="left")
     for column in columns:
         numeric = pd.api.types.is_numeric_dtype(frame[column])
-        table.add_column(HEADERS.get(column, column), justify="right" if numeric else "left")
+        table.add_column(
+            HEADERS.get(column, column),
+            justify="right" if numeric else "left",
+            overflow="fold",  # a narrow terminal wraps values instead of hiding them
+            min_width=4 if numeric else 6,
+        )
     for record in frame.to_dict(orient="records"):
         style = "" if record["status"] in OK_STATUSES else "red"
         table.add_row(*(_cell(c, record[c]) for c in columns), style=style)
