@@ -174,6 +174,27 @@ def _lp_preference(built: BuiltModel, lp: LpBound) -> dict[tuple[int, int], floa
     return preference
 
 
+def _configure_solver(
+    instance: Instance, options: SolveOptions, variables: int
+) -> cp_model.CpSolver:
+    """CP-SAT with the instance's settings, the options' overrides and our size rules."""
+    solver = cp_model.CpSolver()
+    params = solver.parameters
+    params.num_workers = _workers(instance, options)
+    params.random_seed = instance.solver.seed
+    params.relative_gap_limit = instance.solver.relative_gap
+    params.log_search_progress = options.log
+    if variables > LIGHT_PRESOLVE_VARIABLES:
+        params.cp_model_probing_level = 0
+        params.symmetry_level = 0
+        params.presolve_inclusion_work_limit = 0
+        if params.num_workers <= 4:
+            params.ignore_subsolvers.append("default_lp")
+    for key, value in options.extra.items():
+        setattr(params, key, value)
+    return solver
+
+
 def _stopped(options: SolveOptions) -> bool:
     return options.stop is not None and options.stop.is_set()
 
@@ -287,37 +308,24 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Plan:
     """
     options = options or SolveOptions()
     started = time.perf_counter()
-    settings = instance.solver
-    limit = options.time_limit if options.time_limit is not None else settings.time_limit_seconds
-    deadline = started + limit
+    seconds = options.time_limit
+    deadline = started + (seconds if seconds is not None else instance.solver.time_limit_seconds)
     order: list[Goal] = list(instance.objective.order)
     data = build_model_data(instance, compute_eligibility(instance))
     first_hint = best_greedy(data, order)
     keep = {(s, k) for s, k, _, _ in first_hint.rows(data)}
     unrestricted = [t.eligible for t in data.targets]
-    limit = restrict_candidates(data, keep, TRIPLE_BUDGET)
+    candidates = restrict_candidates(data, keep, TRIPLE_BUDGET)  # 0: every candidate kept
     built = build_model(instance, data=data)
     stats: dict[str, object] = {
         **built.size(),
         "build_seconds": round(time.perf_counter() - started, 3),
-        "candidates_per_task": limit or None,
+        "candidates_per_task": candidates or None,
     }
-    use_lp = built.size()["variables"] <= LP_MAX_VARIABLES and not limit
+    use_lp = built.size()["variables"] <= LP_MAX_VARIABLES and not candidates
     _report_hint(options, order, data, first_hint, started)
 
-    solver = cp_model.CpSolver()
-    solver.parameters.num_workers = _workers(instance, options)
-    solver.parameters.random_seed = settings.seed
-    solver.parameters.relative_gap_limit = settings.relative_gap
-    solver.parameters.log_search_progress = options.log
-    if built.size()["variables"] > LIGHT_PRESOLVE_VARIABLES:
-        solver.parameters.cp_model_probing_level = 0
-        solver.parameters.symmetry_level = 0
-        solver.parameters.presolve_inclusion_work_limit = 0
-        if solver.parameters.num_workers <= 4:
-            solver.parameters.ignore_subsolvers.append("default_lp")
-    for key, value in options.extra.items():
-        setattr(solver.parameters, key, value)
+    solver = _configure_solver(instance, options, built.size()["variables"])
     stages: list[StageResult] = []
     solution: Solution | None = None
     values: list[int] = []
@@ -351,7 +359,7 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Plan:
             )
             scale = _goal_scale(data, goal)
             reporter = _Reporter(goal, scale, number, len(order), started, options)
-            reporter.floor = None if limit else max(0.0, lp.value or 0.0)
+            reporter.floor = None if candidates else max(0.0, lp.value or 0.0)
             status = solver.solve(built.model, reporter)
             seconds = time.perf_counter() - stage_started
             if status == cp_model.INFEASIBLE and solution is None:
@@ -371,7 +379,7 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Plan:
             bound = max(solver.best_objective_bound, lp.value if lp.value is not None else -1e300)
             name = solver.status_name(status)
             valid: float | None = bound / scale
-            if limit:  # the cut model's bound is not the instance's: bound the whole instance
+            if candidates:  # the cut model's bound is not the instance's: bound the instance
                 valid = _instance_bound(data, unrestricted, goal, stages, deadline)
             stages.append(StageResult(goal, name, value / scale, valid, seconds))
             built.model.add(expr <= value).with_name(f"goal[{goal}]")
