@@ -93,7 +93,9 @@ def exclusions(instance: Instance, specialist: Specialist, target: Target) -> li
         out.append(Exclusion("role", f"{s.id} is not a {target.role}"))
     for skill, level in item.skills.items():
         has = s.skills.get(skill, 0)
-        if has < level:
+        if has == 0:
+            out.append(Exclusion("skill", f"{s.id} lacks {skill} (level {level} needed)"))
+        elif has < level:
             out.append(Exclusion("skill", f"{s.id} has {skill} at level {has}, needs {level}"))
     for cert in (*project.required_certifications, *item.certifications):
         if cert not in s.certifications:

@@ -41,9 +41,12 @@ def build_plan(
     for goal, value, best in stages:
         if value is None or best is None:
             continue
-        bound[goal] = round(min(best, objective[goal]), 6)
+        # every goal is a sum of non-negative terms: a bound below zero says nothing more
+        bound[goal] = round(max(0.0, min(best, objective[goal])), 6)
         gaps.append(_gap(objective[goal], bound[goal]))
     proven = complete and all(g == 0.0 for g in gaps) and len(gaps) == len(stages)
+    # the gap of the first goal (in objective order) not proven optimal; 0 when all are
+    open_gaps = [g for g in gaps if g > 0.0]
     rows = sorted(solution.rows(data), key=lambda r: (r[0], r[2], r[1]))
     assignments = [
         Assignment(
@@ -77,7 +80,7 @@ def build_plan(
         status=status or ("optimal" if proven else "feasible"),
         objective=objective,
         bound=bound,
-        gap=round(max(gaps), 6) if gaps else None,
+        gap=round(open_gaps[0], 6) if open_gaps else (0.0 if gaps else None),
         wall_seconds=round(wall_seconds, 3),
         workplaces=fills,
         assignments=assignments,

@@ -195,6 +195,15 @@ def _configure_solver(
     return solver
 
 
+def _has_locked_items(instance: Instance) -> bool:
+    """Fixed assignments or required items: the only rules the greedy plan may break."""
+    return (
+        bool(instance.fixed)
+        or any(w.required for w in instance.workplaces)
+        or any(t.required for t in instance.tasks)
+    )
+
+
 def _stopped(options: SolveOptions) -> bool:
     return options.stop is not None and options.stop.is_set()
 
@@ -214,12 +223,7 @@ def _stopped_early(
     """
     stats["stopped"] = "before the search found a plan"
     wall = time.perf_counter() - started
-    locked = (
-        bool(instance.fixed)
-        or any(w.required for w in instance.workplaces)
-        or any(t.required for t in instance.tasks)
-    )
-    if locked:
+    if _has_locked_items(instance):
         return empty_plan(instance, "unknown", wall, stats)
     stages: list[tuple[str, float | None, float | None]] = [(g, None, None) for g in order]
     return build_plan(
@@ -361,14 +365,29 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Plan:
             reporter = _Reporter(goal, scale, number, len(order), started, options)
             reporter.floor = None if candidates else max(0.0, lp.value or 0.0)
             status = solver.solve(built.model, reporter)
+            left = deadline - time.perf_counter()
+            if status == cp_model.UNKNOWN and left > 0.5 and not _stopped(options):
+                # the stage's share went to presolve: give it all the time that is left, as
+                # later goals cannot run before this one is pinned
+                solver.parameters.max_time_in_seconds = left
+                status = solver.solve(built.model, reporter)
             seconds = time.perf_counter() - stage_started
             if status == cp_model.INFEASIBLE and solution is None:
                 watchdog.close()
                 return _infeasible(instance, started, stats, deadline)
             if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-                stages.append(StageResult(goal, solver.status_name(status), None, None, seconds))
                 if solution is None and _stopped(options):
                     return _stopped_early(instance, data, first_hint, order, started, stats)
+                if solution is None and not _has_locked_items(instance):
+                    # no plan from CP-SAT in this stage's time: the greedy plan is valid, keep
+                    # it, pin its value and let the next stages use the time that is left
+                    solution = first_hint
+                    hinted = evaluate(data, first_hint)[goal]
+                    lp_floor = None if lp.value is None else max(0.0, lp.value) / scale
+                    stages.append(StageResult(goal, "GREEDY", hinted, lp_floor, seconds))
+                    built.model.add(expr <= round(hinted * scale)).with_name(f"goal[{goal}]")
+                    continue
+                stages.append(StageResult(goal, solver.status_name(status), None, None, seconds))
                 if solution is None:
                     stats["stages"] = [s.__dict__ for s in stages]
                     return empty_plan(instance, "unknown", time.perf_counter() - started, stats)

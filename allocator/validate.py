@@ -228,7 +228,10 @@ def read_json(path: str | Path) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:
-        message = f"malformed JSON at line {error.lineno}, column {error.colno}: {error.msg}"
+        message = (
+            f"malformed JSON in {Path(path).name}: {error.msg.lower()} "
+            f"(line {error.lineno}, column {error.colno})"
+        )
         raise InvalidInstance([Problem(path="$", message=message)]) from None
 
 

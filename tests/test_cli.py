@@ -123,7 +123,7 @@ def test_validate_malformed_json_exits_2(tmp_path: Path) -> None:
     path.write_text('{"horizon": [\n')
     result = run("validate", path)
     assert result.returncode == 2, output(result)
-    assert "malformed JSON at line 2" in output(result)
+    assert "malformed JSON" in output(result) and "line 2," in output(result)
 
 
 def test_solve_bad_file_exits_2_and_writes_an_invalid_plan(tmp_path: Path) -> None:
@@ -252,7 +252,9 @@ def test_solve_rejects_negative_limits(option: list[str]) -> None:
 
 
 def test_a_tiny_time_limit_gives_no_plan_and_exit_4(tmp_path: Path) -> None:
-    data = generate_instance(GeneratorConfig(seed=1, specialists=80, projects=6, days=10))
+    # a required item: the greedy plan (kept when the search finds nothing) may break it
+    config = GeneratorConfig(seed=1, specialists=80, projects=6, days=10, required_fraction=0.2)
+    data = generate_instance(config)
     plan_path = tmp_path / "plan.json"
     result = run(
         "solve", write(tmp_path / "big.json", data), "-q", "-o", plan_path,
