@@ -5,7 +5,7 @@ A scenario spec is JSON::
     {"scenarios": [
       {"name": "share-0.4", "in_house_share": 0.4},
       {"name": "no-pixelworks", "remove_vendor": "pixelworks"},
-      {"name": "demand+10%", "demand_factor": 1.1},
+      {"name": "tasks+10%", "demand_factor": 1.1},
       {"name": "ana-on-leave",
        "leave": {"specialist": "ana", "start": "2027-01-11", "end": "2027-01-15"}}
     ]}
@@ -16,9 +16,9 @@ several):
 - ``in_house_share``: every project's ``min_in_house_share`` becomes this value;
 - ``remove_vendor`` (a name or a list): the vendor's specialists leave, and with them the
   fixed assignments, candidate entries and previous-plan rows that name them;
-- ``demand_factor``: every task's ``effort_hours`` and every workplace's ``hours_per_day``
-  are multiplied by it, rounded to 0.25 h (at least 0.25; ``hours_per_day`` at most 24). A
-  workplace's hours a day above a specialist's hours a day cannot be filled by them;
+- ``demand_factor``: every task's ``effort_hours`` is multiplied by it, rounded to 0.25 h (at
+  least 0.25). Workplaces stay as they are: a seat funded for 8 h a day is still one 8 h
+  seat (scaling its hours a day would make it unfillable by an 8 h specialist, not bigger);
 - ``leave`` (one or a list): the specialist is unavailable on those dates too.
 
 Spec errors are reported all at once, each with its JSON path in the spec
@@ -70,8 +70,6 @@ BASE = "base"
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+%=-]*")
 """Scenario names are file names too (``OUTDIR/<name>.plan.json``)."""
 QUARTER = 0.25
-MAX_DAY_HOURS = 24.0
-
 
 class InvalidScenarios(ValueError):
     """A scenario spec with errors; ``problems`` lists them with JSON paths in the spec."""
@@ -253,9 +251,8 @@ def scenario_problems(spec: ScenarioSpec, base: Instance) -> list[Problem]:
     return problems
 
 
-def _scaled(hours: float, factor: float, cap: float | None = None) -> float:
-    value = max(QUARTER, round(hours * factor / QUARTER) * QUARTER)
-    return value if cap is None else min(cap, value)
+def _scaled(hours: float, factor: float) -> float:
+    return max(QUARTER, round(hours * factor / QUARTER) * QUARTER)
 
 
 def _without(items: list[Any], removed: set[str], key: str) -> list[Any]:
@@ -293,8 +290,6 @@ def apply_scenario(base: dict[str, Any], scenario: Scenario) -> dict[str, Any]:
         factor = scenario.demand_factor
         for task in data.get("tasks", []):
             task["effort_hours"] = _scaled(task["effort_hours"], factor)
-        for workplace in data.get("workplaces", []):
-            workplace["hours_per_day"] = _scaled(workplace["hours_per_day"], factor, MAX_DAY_HOURS)
     for leave in scenario.leave:
         for specialist in data.get("specialists", []):
             if specialist["id"] == leave.specialist:
