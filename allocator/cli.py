@@ -7,6 +7,8 @@ Exit codes: 0 a plan (or a clean check), 1 a plan that fails the checker, 2 inva
 from __future__ import annotations
 
 import json
+import threading
+import time
 from enum import IntEnum, StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -93,6 +95,45 @@ def write_csv(instance: Instance, plan: Plan, folder: Path) -> list[Path]:
     return written
 
 
+class _ProgressLine:
+    """The live line while solving: stage, best objective, bound, elapsed (ticks every 0.5 s)."""
+
+    def __init__(self) -> None:
+        self.status = console.status("building the model...", spinner="dots")
+        self.started = time.perf_counter()
+        self.last: Progress | None = None
+        self.done = threading.Event()
+
+    def update(self, progress: Progress) -> None:
+        self.last = progress
+        self._render()
+
+    def _render(self) -> None:
+        p, elapsed = self.last, time.perf_counter() - self.started
+        if p is None:
+            self.status.update(f"building the model...  elapsed {elapsed:.1f}s")
+            return
+        bound = "" if p.bound is None else f"  bound {p.bound:,.2f}"
+        found = "greedy plan" if p.solutions == 0 else f"{p.solutions} solution(s)"
+        self.status.update(
+            f"stage {p.stage_number}/{p.stages} [bold]{p.stage}[/]: best {p.objective:,.2f}"
+            f"{bound}  elapsed {elapsed:.1f}s  ({found})"
+        )
+
+    def _tick(self) -> None:
+        while not self.done.wait(0.5):
+            self._render()
+
+    def __enter__(self) -> _ProgressLine:
+        self.status.start()
+        threading.Thread(target=self._tick, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.done.set()
+        self.status.stop()
+
+
 def _summary(plan: Plan) -> Table:
     table = Table(title=f"plan {plan.instance}: {plan.status}", title_justify="left")
     for column in ("goal", "value", "bound"):
@@ -134,7 +175,10 @@ def solve_command(
         Path | None, typer.Option("-o", "--output", help="Write the plan here.")
     ] = None,
     time_limit: Annotated[
-        float | None, typer.Option(min=0.001, help="Seconds for the whole solve.")
+        float | None,
+        typer.Option(
+            min=0.001, help="Seconds for the solve [default: the instance's solver settings]."
+        ),
     ] = None,
     workers: Annotated[
         int | None, typer.Option(min=0, max=256, help="CP-SAT threads (0 = all cores).")
@@ -152,20 +196,12 @@ def solve_command(
             _write_json(output, plan.model_dump(mode="json"))
         raise typer.Exit(Exit.INVALID) from None
 
-    status = console.status("building the model...", spinner="dots")
-
-    def show(p: Progress) -> None:
-        bound = "" if p.bound is None else f"  bound {p.bound:,.2f}"
-        status.update(
-            f"stage {p.stage_number}/{p.stages} [bold]{p.stage}[/]: best {p.objective:,.2f}"
-            f"{bound}  elapsed {p.elapsed:.1f}s  ({p.solutions} solutions)"
-        )
-
-    options = SolveOptions(time_limit=time_limit, workers=workers, progress=None if quiet else show)
+    options = SolveOptions(time_limit=time_limit, workers=workers)
     if quiet:
         plan = solve(instance, options)
     else:
-        with status:
+        with _ProgressLine() as progress_line:
+            options.progress = progress_line.update
             plan = solve(instance, options)
     if output is not None:
         _write_json(output, plan.model_dump(mode="json"))
