@@ -20,7 +20,7 @@ from ortools.sat.python import cp_model
 
 from allocator.model.data import QUARTER, ModelData, TargetData
 from allocator.model.solution import Solution
-from allocator.schema import Instance, Workplace
+from allocator.schema import Instance
 
 MAX_NAMES = 4
 
@@ -62,10 +62,10 @@ class _Usage:
             self.total[t.project] += q
             self.inside[t.project] += q if data.in_house[s] else 0
         for w, s in solution.fills.items():
-            item = data.targets[w].target.item
-            if isinstance(item, Workplace) and item.exclusive:
-                for d in data.targets[w].days:
-                    self.locked[s, d] = item.id
+            seat = data.targets[w]
+            if seat.exclusive:
+                for d in seat.days:
+                    self.locked[s, d] = seat.target.id
 
 
 def _no_one_eligible(data: ModelData, t: TargetData) -> list[str]:

@@ -43,7 +43,7 @@ class _State:
         days = t.eligible[s]
         if not self.may_join(s, t.project):
             return False
-        if t.target.item.exclusive and any(d in self.busy[s] for d in t.days):  # type: ignore[union-attr]
+        if t.exclusive and any(d in self.busy[s] for d in t.days):
             return False
         return all(self.free[s][d] >= t.daily_q and d not in self.locked[s] for d in days)
 
@@ -52,7 +52,7 @@ class _State:
         for d in t.eligible[s]:
             self.free[s][d] -= t.daily_q
             self.busy[s].add(d)
-        if t.target.item.exclusive:  # type: ignore[union-attr]
+        if t.exclusive:
             self.locked[s].update(t.days)
         self.projects[s].add(t.project)
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from allocator.calendar import unavailable_dates, working_dates
 from allocator.eligibility import Eligibility, Target
-from allocator.schema import Instance
+from allocator.schema import Instance, Workplace
 
 QUARTER = 4
 MAX_COST_DECIMALS = 4
@@ -54,6 +54,11 @@ class TargetData:
     @property
     def is_workplace(self) -> bool:
         return self.target.kind == "workplace"
+
+    @property
+    def exclusive(self) -> bool:
+        """An exclusive workplace: its filler works on nothing else in its period."""
+        return isinstance(self.target.item, Workplace) and self.target.item.exclusive
 
 
 @dataclass
@@ -144,14 +149,14 @@ def build_model_data(instance: Instance, eligibility: Eligibility) -> ModelData:
             demand_q=0,
             eligible={s: [d for d in days if d in available[s]] for s in eligible},
         )
-        if target.kind == "workplace":
-            data.daily_q = quarters(item.hours_per_day)  # type: ignore[union-attr]
+        if isinstance(item, Workplace):
+            data.daily_q = quarters(item.hours_per_day)
             data.demand_q = data.daily_q * len(days)
         else:
-            effort_q = quarters(item.effort_hours)  # type: ignore[union-attr]
+            effort_q = quarters(item.effort_hours)
             data.demand_q = effort_q
-            data.min_daily_q = min(quarters(item.min_daily_hours), effort_q)  # type: ignore[union-attr]
-            data.max_assignees = item.max_assignees  # type: ignore[union-attr]
+            data.min_daily_q = min(quarters(item.min_daily_hours), effort_q)
+            data.max_assignees = item.max_assignees
         targets.append(data)
     return ModelData(
         instance=instance,

@@ -12,14 +12,13 @@ from __future__ import annotations
 from ortools.sat.python import cp_model
 
 from allocator.model.context import Context
-from allocator.schema import Rule, Workplace
+from allocator.schema import Rule
 
 
 def add(ctx: Context) -> None:
     data, v = ctx.data, ctx.vars
     for t in data.workplaces:
-        item = t.target.item
-        if not isinstance(item, Workplace) or not item.exclusive:
+        if not t.exclusive:
             continue
         for s, days in t.eligible.items():
             fill = v.fill.get((s, t.index))
