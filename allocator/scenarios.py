@@ -71,6 +71,7 @@ NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+%=-]*")
 """Scenario names are file names too (``OUTDIR/<name>.plan.json``)."""
 QUARTER = 0.25
 
+
 class InvalidScenarios(ValueError):
     """A scenario spec with errors; ``problems`` lists them with JSON paths in the spec."""
 

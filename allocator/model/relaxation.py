@@ -122,28 +122,40 @@ def _enforced(rows: _Rows, ct: Any, e: int, lower: np.ndarray, upper: np.ndarray
             rows.linear([*vars_, e], [*coeffs, least - lo], least, INF)
 
 
-def lp_bound(
-    model: cp_model.CpModel, time_limit: float = 10.0, *, linearize_enforced: bool = True
-) -> LpBound:
-    """Solve the LP relaxation of ``model`` (with its current objective).
+def to_highs(
+    model: cp_model.CpModel, *, exact: bool = False, linearize_enforced: bool = True
+) -> highspy.HighsLp:
+    """The model (with its current objective) as a HiGHS model.
 
-    Returns the optimum as a lower bound of the minimised objective (offset included), or
-    ``value=None`` when HiGHS did not reach optimality within ``time_limit`` seconds.
+    ``exact=False``: the LP relaxation described above. ``exact=True``: the same model as a
+    MIP: every column integral, a binary per holed domain ``{0} ∪ [lo, hi]``
+    (``lo·y <= x <= hi·y``), and every constraint enforced by one literal linearised exactly
+    (the big-M comes from the variables' finite bounds). Columns ``0..n-1`` are the model's
+    variables, by index.
     """
     proto = model.proto
     n = len(proto.variables)
     lower = np.empty(n)
     upper = np.empty(n)
+    holes: list[tuple[int, float, float]] = []
     for i, var in enumerate(proto.variables):
         domain = list(var.domain)  # the proto's repeated field has no negative indexing
         lower[i], upper[i] = domain[0], domain[-1]
+        if exact and len(domain) == 4 and domain[0] == domain[1] == 0:
+            holes.append((i, float(domain[2]), float(domain[3])))
+        elif exact and len(domain) > 2:
+            raise ValueError(f"variable {i} has a domain the MIP export does not handle")
     rows = _Rows()
     for ct in proto.constraints:
         enforcement = list(ct.enforcement_literal)
-        if len(enforcement) == 1 and linearize_enforced:
+        if len(enforcement) == 1 and (linearize_enforced or exact):
+            if exact and ct.has_linear() and enforcement[0] < 0:
+                raise ValueError("the MIP export handles positive enforcement literals only")
             _enforced(rows, ct, enforcement[0], lower, upper)
             continue
         if enforcement:
+            if exact:
+                raise ValueError("the MIP export handles one enforcement literal per constraint")
             continue
         if ct.has_linear():
             domain = list(ct.linear.domain)
@@ -159,16 +171,24 @@ def lp_bound(
             rows.add(list(ct.exactly_one.literals), 1, 1)
         elif ct.has_bool_or():
             rows.add(list(ct.bool_or.literals), 1, INF)
-    cost = np.zeros(n)
+        elif ct.has_bool_and() and exact:
+            for lit in ct.bool_and.literals:
+                rows.add([lit], 1, 1)
+    for k, (x, lo, hi) in enumerate(holes):
+        y = n + k
+        rows.linear([x, y], [1.0, -lo], 0, INF)
+        rows.linear([x, y], [1.0, -hi], -INF, 0)
+    columns = n + len(holes)
+    cost = np.zeros(columns)
     objective = proto.objective
     for var, coeff in zip(objective.vars, objective.coeffs, strict=True):
         cost[var] += coeff
     lp = highspy.HighsLp()
-    lp.num_col_ = n
+    lp.num_col_ = columns
     lp.num_row_ = len(rows.lower)
     lp.col_cost_ = cost
-    lp.col_lower_ = lower
-    lp.col_upper_ = upper
+    lp.col_lower_ = np.concatenate([lower, np.zeros(len(holes))])
+    lp.col_upper_ = np.concatenate([upper, np.ones(len(holes))])
     lp.row_lower_ = np.array(rows.lower)
     lp.row_upper_ = np.array(rows.upper)
     lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
@@ -176,6 +196,20 @@ def lp_bound(
     lp.a_matrix_.index_ = np.array(rows.index, dtype=np.int32)
     lp.a_matrix_.value_ = np.array(rows.value)
     lp.offset_ = objective.offset
+    if exact:
+        lp.integrality_ = [highspy.HighsVarType.kInteger] * columns
+    return lp
+
+
+def lp_bound(
+    model: cp_model.CpModel, time_limit: float = 10.0, *, linearize_enforced: bool = True
+) -> LpBound:
+    """Solve the LP relaxation of ``model`` (with its current objective).
+
+    Returns the optimum as a lower bound of the minimised objective (offset included), or
+    ``value=None`` when HiGHS did not reach optimality within ``time_limit`` seconds.
+    """
+    lp = to_highs(model, linearize_enforced=linearize_enforced)
     solver = quiet_highs()
     solver.setOptionValue("output_flag", False)
     solver.setOptionValue("time_limit", float(time_limit))
@@ -185,6 +219,6 @@ def lp_bound(
     seconds = solver.getRunTime()
     if solver.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         return LpBound(None, status, seconds)
-    scale = objective.scaling_factor or 1.0
+    scale = model.proto.objective.scaling_factor or 1.0
     values = np.array(solver.getSolution().col_value)
     return LpBound(solver.getInfo().objective_function_value * scale, status, seconds, values)
