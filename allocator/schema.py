@@ -48,10 +48,15 @@ class Rule(StrEnum):
     REQUIRED = "required"
 
 
+MAX_HOURS = 1_000_000  # any hours field; larger numbers are typos (and overflow the model)
+
+
 def _quarter_hours(value: float) -> float:
-    """Hours must be finite multiples of 0.25 (spec, "Field rules")."""
+    """Hours must be finite multiples of 0.25 (spec, "Field rules"), below a sane maximum."""
     if not math.isfinite(value):
-        raise ValueError("hours must be a finite number")
+        raise ValueError("must be a finite number")
+    if abs(value) > MAX_HOURS:
+        raise ValueError(f"{value:g} is too large (at most {MAX_HOURS:,} hours)")
     if abs(value * 4 - round(value * 4)) > 1e-9:
         raise ValueError("hours must be a multiple of 0.25")
     return value
@@ -204,6 +209,8 @@ class Objective(Strict):
 
     @model_validator(mode="after")
     def _distinct(self) -> Objective:
+        if not self.order:
+            raise ValueError("objective.order must name at least one goal")
         if len(set(self.order)) != len(self.order):
             raise ValueError("objective.order lists a goal twice")
         return self

@@ -75,6 +75,7 @@ _JSON_TYPES: dict[type, str] = {
 
 MODEL_FIELD_OF_ERROR: dict[str, str] = {
     "objective.order lists a goal twice": "order",
+    "objective.order must name at least one goal": "order",
 }
 """Errors raised by a model-level validator that belong to one of the model's fields."""
 
