@@ -21,6 +21,7 @@ after ``MAX_ATTEMPTS``), so no job stays ``solving`` forever.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import multiprocessing
@@ -48,6 +49,9 @@ PROGRESS_INTERVAL = 0.5
 """Least time between two progress writes of one job (at most 2 writes a second)."""
 MAX_ATTEMPTS = 3
 """Solves of one job that may be cut short by a dead server or solver process."""
+SOLVER_NICENESS = 10
+"""Added to the solver processes' niceness: when solves keep every core busy, the server
+process still gets the CPU at once, so status polls stay fast (a solve loses little)."""
 
 CLEARED_PROGRESS: dict[str, Any] = {
     "stage": None,
@@ -101,9 +105,13 @@ def _store(url: str) -> Store:
     return _STORES[url]
 
 
-def _ignore_interrupts() -> None:
-    """Solver processes leave Ctrl+C to the server, which ends them on its way out."""
+def _init_solver_process() -> None:
+    """Solver processes leave Ctrl+C to the server, which ends them on its way out, and
+    yield the CPU to it (:data:`SOLVER_NICENESS`)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(os, "nice"):
+        with contextlib.suppress(OSError):  # not allowed here: the server's priority
+            os.nice(SOLVER_NICENESS)
 
 
 def warm_up() -> int:
@@ -399,7 +407,7 @@ class Dispatcher:
             # No max_tasks_per_child: on Python 3.11 a pool using it can hang once a
             # worker retires while jobs are pending.
             mp_context=multiprocessing.get_context("spawn"),
-            initializer=_ignore_interrupts,
+            initializer=_init_solver_process,
         )
 
     def _loop(self) -> None:

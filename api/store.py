@@ -73,8 +73,10 @@ class Job(Base):
     tenant: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16), default=Status.QUEUED)
     name: Mapped[str] = mapped_column(String(200), default="instance")
-    instance_json: Mapped[str] = mapped_column(Text)
-    plan_json: Mapped[str | None] = mapped_column(Text, default=None)
+    # The two large columns are loaded only when read: status polls and lists never pay for
+    # them.
+    instance_json: Mapped[str] = mapped_column(Text, deferred=True)
+    plan_json: Mapped[str | None] = mapped_column(Text, default=None, deferred=True)
     plan_status: Mapped[str | None] = mapped_column(String(16), default=None)
     plan_objective: Mapped[str | None] = mapped_column(Text, default=None)
     error: Mapped[str | None] = mapped_column(Text, default=None)

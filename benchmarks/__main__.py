@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-SUITES = ("engine", "batch")
+SUITES = ("engine", "batch", "api")
 
 
 def main() -> None:
@@ -20,6 +20,10 @@ def main() -> None:
         from benchmarks import batch
 
         batch.main(argv)
+    elif suite == "api":
+        from benchmarks import api
+
+        api.main(argv)
 
 
 if __name__ == "__main__":

@@ -53,6 +53,7 @@ def wait_job(
     until: Callable[[dict[str, Any]], bool] = lambda job: job["status"] in FINISHED,
     timeout: float = 60,
     headers: dict[str, str] | None = None,
+    interval: float = 0.1,
 ) -> dict[str, Any]:
     """Poll GET /v1/jobs/{id} until ``until(job)`` holds; fails after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
@@ -63,7 +64,7 @@ def wait_job(
         if until(job):
             return job
         assert time.monotonic() < deadline, f"job {job_id} stuck: {job}"
-        time.sleep(0.1)
+        time.sleep(interval)
 
 
 def searching(job: dict[str, Any]) -> bool:

@@ -11,13 +11,16 @@ import io
 import json
 import os
 import signal
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import jsonschema_rs
 import openpyxl
 import pytest
 from api_support import assert_error, checked, demo, long_instance, searching, wait_job
+from conftest import INSTANCES
 from fastapi.testclient import TestClient
 
 from api.core.config import Settings
@@ -87,7 +90,7 @@ def test_openapi_documents_every_route_with_the_demo_example(client: TestClient)
         ("get", "/readyz"),
     }
     body = spec["paths"]["/v1/jobs"]["post"]["requestBody"]["content"]
-    assert body["application/json"]["example"]["name"] == "demo"
+    assert body["application/json"]["examples"]["demo"]["value"]["name"] == "demo"
     assert "multipart/form-data" in body
     assert {"Instance", "Plan", "ErrorBody", "JobOut"} <= set(spec["components"]["schemas"])
     assert "HTTPValidationError" not in spec["components"]["schemas"]
@@ -186,6 +189,7 @@ def test_list_jobs_paginates_and_filters_by_status(client: TestClient) -> None:
     error = assert_error(client.get("/v1/jobs", params={"status": "lost"}), 422)
     assert error["details"][0]["path"] == "query.status"
     assert_error(client.get("/v1/jobs", params={"limit": 0}), 422)
+    assert_error(client.get("/v1/jobs", params={"offset": 10**20}), 422)  # not a 500
 
 
 def test_an_invalid_instance_is_refused_with_every_problem(client: TestClient) -> None:
@@ -197,6 +201,47 @@ def test_an_invalid_instance_is_refused_with_every_problem(client: TestClient) -
     assert {"$.specialists[0].hours_per_day", "$.fixed[0].specialist"} <= paths
     error = assert_error(client.post("/v1/jobs", json=[1, 2]), 422, "invalid_instance")
     assert error["details"][0]["path"] == "$"
+
+
+def test_numbers_too_large_for_the_engine_are_422_with_their_paths(client: TestClient) -> None:
+    data = demo()
+    data["tasks"][0]["effort_hours"] = 1.5e308  # x 4 overflows the engine's quarter-hours
+    report = client.post("/v1/instances/validate", json=data).json()
+    assert report["valid"] is False
+    (problem,) = report["problems"]
+    assert problem["path"] == "$.tasks[0].effort_hours" and "too large" in problem["message"]
+    error = assert_error(client.post("/v1/jobs", json=data), 422, "invalid_instance")
+    assert error["details"][0]["path"] == "$.tasks[0].effort_hours"
+    assert_error(client.post("/v1/solve", json=data), 422, "invalid_instance")
+    plan = {"format": "allocator/1", "instance": "demo", "status": "feasible"}
+    plan["unmet"] = [{"workplace": "bank-support-1", "hours": 1e308}]
+    response = client.post("/v1/plans/check", json={"instance": demo(), "plan": plan})
+    error = assert_error(response, 422, "invalid_plan")
+    (detail,) = error["details"]
+    assert detail["path"] == "$.plan.unmet[0].hours" and "too large" in detail["message"]
+
+
+def test_an_empty_objective_order_is_an_input_error(client: TestClient) -> None:
+    data = demo()
+    data["objective"] = {"order": []}
+    error = assert_error(client.post("/v1/solve", json=data), 422, "invalid_instance")
+    assert error["details"] == [
+        {"path": "$.objective.order", "message": "objective.order must name at least one goal"}
+    ]
+    assert_error(client.post("/v1/jobs", json=data), 422, "invalid_instance")
+
+
+def test_the_documented_examples_match_the_documented_schemas(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    components = {"components": spec["components"]}
+    for path, method in (("/v1/jobs", "post"), ("/v1/plans/check", "post")):
+        content = spec["paths"][path][method]["requestBody"]["content"]["application/json"]
+        validator = jsonschema_rs.validator_for({**content["schema"], **components})
+        examples = [e["value"] for e in content.get("examples", {}).values()]
+        examples += [content["example"]] if "example" in content else []
+        assert examples, path
+        for example in examples:
+            assert [e.message for e in validator.iter_errors(example)] == [], path
 
 
 def test_malformed_json_is_400_with_the_position(client: TestClient) -> None:
@@ -285,6 +330,26 @@ def test_cancel_a_long_solve_keeps_its_best_plan(client: TestClient) -> None:
     assert again.status_code == 200 and again.json()["status"] == "cancelled"
 
 
+def test_cancel_as_the_solve_starts_ends_it_at_once(client: TestClient) -> None:
+    """A cancel while the engine loads, builds the model or solves the LP is honoured there."""
+    data = json.loads((INSTANCES / "medium.json").read_text(encoding="utf-8"))
+    job = submit(client, data, time_limit=60)
+    wait_job(client, job["id"], lambda j: j["status"] != "queued", timeout=30, interval=0.02)
+    asked = time.monotonic()
+    response = client.post(f"/v1/jobs/{job['id']}/cancel")
+    assert response.status_code in (200, 202), response.text
+    ended = wait_job(client, job["id"], timeout=20, interval=0.05)
+    took = time.monotonic() - asked
+    assert ended["status"] == "cancelled", ended
+    assert took < 10, f"the cancel took {took:.1f} s"
+    if ended["plan_status"] is None:  # stopped before any plan: a clean answer, no plan
+        error = assert_error(client.get(f"/v1/jobs/{job['id']}/plan"), 409, "plan_not_ready")
+        assert "cancelled" in error["message"]
+    else:  # the greedy plan (or better) found before the stop
+        assert ended["plan_status"] == "feasible"
+        checked(data, client.get(f"/v1/jobs/{job['id']}/plan").json())
+
+
 def test_cancel_a_finished_job_is_409_and_delete_removes_it(client: TestClient) -> None:
     job = solved(client, demo(), time_limit=5)
     assert_error(client.post(f"/v1/jobs/{job['id']}/cancel"), 409, "job_finished")
@@ -307,6 +372,15 @@ def test_synchronous_solve(client: TestClient) -> None:
     bad = demo()
     bad["tasks"][0]["effort_hours"] = -1
     assert_error(client.post("/v1/solve", json=bad), 422, "invalid_instance")
+
+
+def test_the_documented_check_example_is_a_good_plan(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    body = spec["paths"]["/v1/plans/check"]["post"]["requestBody"]["content"]
+    example = body["application/json"]["example"]
+    report = client.post("/v1/plans/check", json=example).json()
+    assert report["ok"] is True and report["violations"] == []
+    assert report["objective"] == example["plan"]["objective"]
 
 
 def test_check_a_plan_and_a_tampered_plan(client: TestClient) -> None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
 from typing import Any
 
 from allocator import Instance, validate
+from allocator.validate import json_path
 from api.core.config import Settings
 from api.errors import ApiError
 from api.schemas import Detail, ErrorBody
@@ -26,11 +29,45 @@ def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
     return {code: {"model": ErrorBody, "description": DESCRIPTIONS[code]} for code in codes}
 
 
+HUGE = sys.float_info.max / 16
+"""Numbers beyond this overflow the engine's unit arithmetic (hours in quarter-hours)."""
+
+
+def _huge_numbers(data: Any, loc: tuple[int | str, ...] = ()) -> Iterator[tuple[int | str, ...]]:
+    """Locations of the numbers in ``data`` whose magnitude is above :data:`HUGE`."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            yield from _huge_numbers(value, (*loc, str(key)))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            yield from _huge_numbers(value, (*loc, index))
+    elif isinstance(data, int | float) and not isinstance(data, bool) and abs(data) > HUGE:
+        yield loc
+
+
+def out_of_range(data: Any, prefix: str = "$") -> list[Detail]:
+    """The problems of a document the engine cannot even read: numbers out of range.
+
+    The engine's checks multiply hours by 4 and round them; a number near the largest float
+    overflows there (``OverflowError``) instead of being reported. Such a document is
+    answered with the paths of its huge numbers (``$`` when none is found).
+    """
+    paths = [prefix + json_path(loc).removeprefix("$") for loc in _huge_numbers(data)]
+    message = "the number is out of range"
+    return [Detail(path=path, message=message) for path in paths] or [
+        Detail(path=prefix, message="a number is out of range")
+    ]
+
+
 def instance_problems(data: Any, prefix: str = "$") -> list[Detail]:
     """Every input error of ``data`` as details, paths under ``prefix``."""
+    try:
+        problems = validate(data)
+    except OverflowError:
+        return out_of_range(data, prefix)
     return [
         Detail(path=prefix + problem.path.removeprefix("$"), message=problem.message)
-        for problem in validate(data)
+        for problem in problems
     ]
 
 

@@ -12,7 +12,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Header, Query, Response
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, undefer
+from sqlalchemy.sql.base import ExecutableOption
 
 from allocator import Instance, Plan
 from api.deps import DispatcherDep, PayloadDep, SessionDep, SettingsDep, TenantDep
@@ -24,6 +25,9 @@ from api.schemas import JobList, JobOut
 from api.store import Job, Status, active_jobs, as_utc, utcnow
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
+
+MAX_OFFSET = 1_000_000_000
+"""Largest page offset of GET /v1/jobs (the database's integers are bounded)."""
 
 _submit_lock = threading.Lock()
 """Serialises the queue-capacity check and the insert within a server process."""
@@ -47,8 +51,9 @@ IdempotencyKey = Annotated[
 ]
 
 
-def _find(session: Session, tenant: str, job_id: str) -> Job:
-    job = session.scalar(select(Job).where(Job.id == job_id, Job.tenant == tenant))
+def _find(session: Session, tenant: str, job_id: str, *options: ExecutableOption) -> Job:
+    query = select(Job).where(Job.id == job_id, Job.tenant == tenant).options(*options)
+    job = session.scalar(query)
     if job is None:
         raise ApiError(404, f"no job {job_id!r}", code="job_not_found")
     return job
@@ -169,7 +174,7 @@ def list_jobs(
     session: SessionDep,
     status: Annotated[Status | None, Query(description="Only jobs with this status.")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> JobList:
     where = [Job.tenant == tenant] + ([Job.status == status] if status is not None else [])
     total = session.scalar(select(func.count()).select_from(Job).where(*where)) or 0
@@ -219,7 +224,7 @@ def get_plan(
     session: SessionDep,
     format: Annotated[Literal["json", "csv", "xlsx"], Query()] = "json",
 ) -> Response:
-    job = _find(session, tenant, job_id)
+    job = _find(session, tenant, job_id, undefer(Job.plan_json))
     if job.plan_json is None:
         if job.status == Status.FAILED:
             message = f"job {job.id} failed and has no plan: {job.error}"

@@ -12,7 +12,7 @@ from allocator.validate import json_path
 from api.deps import PayloadDep, TenantDep
 from api.errors import ApiError
 from api.examples import check_body
-from api.routes.common import errors, load_valid_instance
+from api.routes.common import errors, load_valid_instance, out_of_range
 from api.schemas import CheckResult, Detail, ViolationOut
 
 router = APIRouter(prefix="/v1/plans", tags=["plans"])
@@ -26,6 +26,9 @@ def _plan(data: Any) -> Plan:
             Detail(path=json_path(("plan", *item["loc"])), message=item["msg"])
             for item in error.errors(include_url=False)
         ]
+        raise ApiError(422, "the plan is malformed", code="invalid_plan", details=details) from None
+    except OverflowError:
+        details = out_of_range(data, "$.plan")
         raise ApiError(422, "the plan is malformed", code="invalid_plan", details=details) from None
 
 
