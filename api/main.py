@@ -20,6 +20,7 @@ from api.core.config import Settings
 from api.errors import install_error_handlers
 from api.examples import contract_schemas
 from api.limits import BodySizeLimit
+from api.page import install_page
 from api.routes import health, instances, jobs, plans, solve
 from api.runner import Dispatcher, recover
 from api.store import Store
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     for module in (instances, jobs, solve, plans, health):
         app.include_router(module.router)
+    install_page(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 
