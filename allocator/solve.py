@@ -242,17 +242,17 @@ def _instance_bound(
 
     Coverage: 0, trivially valid (the week-aggregated relaxation gives about 0 on such
     instances at a high price). Cost: the week-aggregated LP under the coverage reached, if it
-    solves in the time left; else ``None``.
+    solves within 30 % of the time left; else ``None``.
     """
     if goal != "cost":
         return 0.0
     cap = next(
         (s.value * QUARTER for s in stages if s.goal == "coverage" and s.value is not None), None
     )
-    remaining = deadline - time.perf_counter()
-    if remaining < 1.0:
+    budget = 0.3 * (deadline - time.perf_counter())  # the later stages need the rest
+    if budget < 1.0:
         return None
-    value = weekly_bound(data, unrestricted, goal, coverage_cap=cap, time_limit=remaining)
+    value = weekly_bound(data, unrestricted, goal, coverage_cap=cap, time_limit=budget)
     return None if value is None else value / data.money_scale
 
 
