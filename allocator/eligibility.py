@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Literal
@@ -87,34 +88,42 @@ def exclusions(instance: Instance, specialist: Specialist, target: Target) -> li
     Rules from the spec, "A specialist s is eligible ...", plus one capacity rule: a
     specialist whose hours per day are below the target's daily minimum cannot take part.
     """
+    return list(_exclusions(instance, specialist, target))
+
+
+def is_eligible(instance: Instance, specialist: Specialist, target: Target) -> bool:
+    """Whether no rule of :func:`exclusions` excludes the pair (stops at the first one)."""
+    return next(_exclusions(instance, specialist, target), None) is None
+
+
+def _exclusions(instance: Instance, specialist: Specialist, target: Target) -> Iterator[Exclusion]:
     s, item, project = specialist, target.item, target.project
-    out: list[Exclusion] = []
     if target.role is not None and target.role not in s.roles:
-        out.append(Exclusion("role", f"{s.id} is not a {target.role}"))
+        yield Exclusion("role", f"{s.id} is not a {target.role}")
     for skill, level in item.skills.items():
         has = s.skills.get(skill, 0)
         if has == 0:
-            out.append(Exclusion("skill", f"{s.id} lacks {skill} (level {level} needed)"))
+            yield Exclusion("skill", f"{s.id} lacks {skill} (level {level} needed)")
         elif has < level:
-            out.append(Exclusion("skill", f"{s.id} has {skill} at level {has}, needs {level}"))
+            yield Exclusion("skill", f"{s.id} has {skill} at level {has}, needs {level}")
     for cert in (*project.required_certifications, *item.certifications):
         if cert not in s.certifications:
-            out.append(Exclusion("certification", f"{s.id} lacks certification {cert}"))
+            yield Exclusion("certification", f"{s.id} lacks certification {cert}")
     rule = target.sourcing_rule
     if rule != "any" and rule != s.sourcing:
         words = "in-house" if rule == "in_house" else "outsourced"
-        out.append(
+        yield (
             Exclusion(
                 "sourcing",
                 f"{s.id} is {s.sourcing.replace('_', '-')}; {target.label} is {words} only",
             )
         )
     if item.candidates is not None and s.id not in item.candidates:
-        out.append(Exclusion("candidates", f"{s.id} is not an approved candidate"))
+        yield Exclusion("candidates", f"{s.id} is not an approved candidate")
     if project.min_overlap_hours > 0:
         shared = _overlap(s, project, instance.horizon.start)
         if shared + 1e-9 < project.min_overlap_hours:
-            out.append(
+            yield (
                 Exclusion(
                     "timezone",
                     f"{s.id} overlaps {shared:g} h with the customer's "
@@ -122,14 +131,13 @@ def exclusions(instance: Instance, specialist: Specialist, target: Target) -> li
                 )
             )
     if s.hours_per_day + 1e-9 < target.daily_minimum:
-        out.append(
+        yield (
             Exclusion(
                 "hours",
                 f"{s.id} works {s.hours_per_day:g} h a day, "
                 f"{target.label} needs {target.daily_minimum:g} h",
             )
         )
-    return out
 
 
 def _overlap(s: Specialist, project: Project, on: dt.date) -> float:
@@ -173,5 +181,5 @@ def compute_eligibility(instance: Instance) -> Eligibility:
     for target in targets:
         pool = everyone if target.role is None else by_role.get(target.role, [])
         specialists = instance.specialists
-        eligible.append([i for i in pool if not exclusions(instance, specialists[i], target)])
+        eligible.append([i for i in pool if is_eligible(instance, specialists[i], target)])
     return Eligibility(instance, targets, eligible)
