@@ -29,3 +29,9 @@ demo: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
+
+bench: $(STAMP)  # long: every benchmark suite, results under benchmarks/results/
+	$(BIN)/python -m benchmarks engine
+	$(BIN)/python -m benchmarks programs
+	$(BIN)/python -m benchmarks batch
+	$(BIN)/python -m benchmarks api

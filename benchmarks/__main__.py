@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-SUITES = ("engine", "batch", "api")
+SUITES = ("engine", "batch", "api", "programs")
 
 
 def main() -> None:
@@ -24,6 +24,10 @@ def main() -> None:
         from benchmarks import api
 
         api.main(argv)
+    elif suite == "programs":
+        from benchmarks import programs
+
+        programs.main(argv)
 
 
 if __name__ == "__main__":
