@@ -259,7 +259,13 @@ class Claim:
 
 
 def claim_next(store: Store) -> Claim | None:
-    """Mark the oldest queued job ``solving`` under a new lease (atomic; ``None`` if none)."""
+    """Mark the oldest queued job ``solving`` under a new lease (atomic; ``None`` if none).
+
+    The update is conditional (``status = 'queued'``) and checks its row count, so two
+    claimers never take one job, on SQLite and PostgreSQL alike. On PostgreSQL the select
+    also locks the row it picks and skips rows other claimers hold (``FOR UPDATE SKIP
+    LOCKED``); SQLite ignores that clause and serialises its writers anyway.
+    """
     with store.sessions() as session:
         while True:
             oldest = (
@@ -267,6 +273,7 @@ def claim_next(store: Store) -> Claim | None:
                 .where(Job.status == Status.QUEUED)
                 .order_by(Job.created_at, Job.id)
                 .limit(1)
+                .with_for_update(skip_locked=True)
             )
             job_id = session.scalar(oldest)
             if job_id is None:

@@ -5,6 +5,11 @@ requests, the dispatcher claims queued jobs, and the solve process writes progre
 plan. Every write of a solve process is guarded by the job's *lease* (a token set when the
 job is claimed), so a process that lost its job (server restarted, job deleted or re-queued)
 can never overwrite it.
+
+The schema is portable: strings and texts (PostgreSQL refuses NUL characters in them, so
+they are replaced on the way in), timestamps with time zone, booleans. The SQLite-only
+pragmas (WAL, busy timeout) are set on SQLite connections only. ``postgresql://`` and
+``postgres://`` URLs use the psycopg (3) driver.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    TypeDecorator,
     UniqueConstraint,
     create_engine,
     event,
@@ -29,6 +35,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 
@@ -55,6 +62,22 @@ def as_utc(value: dt.datetime) -> dt.datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
 
 
+class _NoNul(TypeDecorator[str]):
+    """A string without NUL characters: PostgreSQL text cannot hold them (SQLite can), so a
+    NUL in a value (an instance name, an id in a URL) becomes U+FFFD on every backend."""
+
+    impl: type[String] = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        return value.replace("\x00", "\ufffd") if value is not None and "\x00" in value else value
+
+
+class _Str(_NoNul):
+    impl = String  # a VARCHAR(length)
+    cache_ok = True
+
+
 class Base(DeclarativeBase):
     pass
 
@@ -69,18 +92,18 @@ class Job(Base):
         Index("ix_jobs_tenant_created", "tenant", "created_at"),
     )
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    tenant: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(16), default=Status.QUEUED)
-    name: Mapped[str] = mapped_column(String(200), default="instance")
+    id: Mapped[str] = mapped_column(_Str(36), primary_key=True)
+    tenant: Mapped[str] = mapped_column(_Str(64))
+    status: Mapped[str] = mapped_column(_Str(16), default=Status.QUEUED)
+    name: Mapped[str] = mapped_column(_Str(200), default="instance")
     # The two large columns are loaded only when read: status polls and lists never pay for
     # them.
-    instance_json: Mapped[str] = mapped_column(Text, deferred=True)
-    plan_json: Mapped[str | None] = mapped_column(Text, default=None, deferred=True)
-    plan_status: Mapped[str | None] = mapped_column(String(16), default=None)
-    plan_objective: Mapped[str | None] = mapped_column(Text, default=None)
-    error: Mapped[str | None] = mapped_column(Text, default=None)
-    stage: Mapped[str | None] = mapped_column(String(32), default=None)
+    instance_json: Mapped[str] = mapped_column(_NoNul, deferred=True)
+    plan_json: Mapped[str | None] = mapped_column(_NoNul, default=None, deferred=True)
+    plan_status: Mapped[str | None] = mapped_column(_Str(16), default=None)
+    plan_objective: Mapped[str | None] = mapped_column(_NoNul, default=None)
+    error: Mapped[str | None] = mapped_column(_NoNul, default=None)
+    stage: Mapped[str | None] = mapped_column(_Str(32), default=None)
     stage_number: Mapped[int | None] = mapped_column(Integer, default=None)
     stages: Mapped[int | None] = mapped_column(Integer, default=None)
     solutions: Mapped[int | None] = mapped_column(Integer, default=None)
@@ -89,11 +112,11 @@ class Job(Base):
     gap: Mapped[float | None] = mapped_column(Float, default=None)
     elapsed: Mapped[float | None] = mapped_column(Float, default=None)
     time_limit: Mapped[float] = mapped_column(Float)
-    idempotency_key: Mapped[str | None] = mapped_column(String(255), default=None)
-    request_hash: Mapped[str | None] = mapped_column(String(64), default=None)
+    idempotency_key: Mapped[str | None] = mapped_column(_Str(255), default=None)
+    request_hash: Mapped[str | None] = mapped_column(_Str(64), default=None)
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    lease: Mapped[str | None] = mapped_column(String(36), default=None)
+    lease: Mapped[str | None] = mapped_column(_Str(36), default=None)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     started_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), default=None)
@@ -107,9 +130,22 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def database_url(url: str) -> str:
+    """``url`` with a driver SQLAlchemy can load here: psycopg 3 for a bare PostgreSQL URL."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    return url
+
+
+def is_sqlite(url: str) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
+
+
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; SQLite files get WAL, a busy timeout and cross-thread use."""
-    if url.startswith("sqlite"):
+    url = database_url(url)
+    if is_sqlite(url):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
