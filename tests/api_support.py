@@ -85,3 +85,27 @@ def assert_error(response: httpx.Response, status: int, code: str | None = None)
         assert error["code"] == code, error
     assert "Traceback" not in response.text
     return error
+
+
+def assert_tenants_isolated(client: Any, alpha: dict[str, str], beta: dict[str, str]) -> None:
+    """Two API keys: the same idempotency key makes two jobs, and each tenant sees only its
+    own (the other's job is 404 on every route); the owner's plan passes the checker."""
+    data = demo()
+    key = {"Idempotency-Key": "same-key"}
+    response = client.post("/v1/jobs", json=data, headers={**alpha, **key})
+    assert response.status_code == 202, response.text
+    job_id = response.json()["id"]
+    theirs = client.post("/v1/jobs", json=data, headers={**beta, **key})
+    assert theirs.status_code == 202 and theirs.json()["id"] != job_id
+    for response in (
+        client.get(f"/v1/jobs/{job_id}", headers=beta),
+        client.get(f"/v1/jobs/{job_id}/plan", headers=beta),
+        client.post(f"/v1/jobs/{job_id}/cancel", headers=beta),
+        client.delete(f"/v1/jobs/{job_id}", headers=beta),
+    ):
+        assert_error(response, 404)
+    assert [j["id"] for j in client.get("/v1/jobs", headers=alpha).json()["items"]] == [job_id]
+    assert client.get("/v1/jobs", headers=beta).json()["total"] == 1
+    job = wait_job(client, job_id, headers=alpha)
+    assert job["status"] == "done"
+    checked(data, client.get(f"/v1/jobs/{job_id}/plan", headers=alpha).json())

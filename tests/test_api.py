@@ -19,7 +19,15 @@ from typing import Any
 import jsonschema_rs
 import openpyxl
 import pytest
-from api_support import assert_error, checked, demo, long_instance, searching, wait_job
+from api_support import (
+    assert_error,
+    assert_tenants_isolated,
+    checked,
+    demo,
+    long_instance,
+    searching,
+    wait_job,
+)
 from conftest import INSTANCES
 from fastapi.testclient import TestClient
 
@@ -444,26 +452,7 @@ def test_api_keys_are_tenants(tmp_path: Path) -> None:
         assert_error(client.post("/v1/instances/validate", json=demo()), 401)
         assert client.get("/healthz").status_code == 200
 
-        data = demo()
-        key = {"Idempotency-Key": "same-key"}
-        response = client.post("/v1/jobs", json=data, headers={**alpha, **key})
-        assert response.status_code == 202
-        job_id = response.json()["id"]
-        theirs = client.post("/v1/jobs", json=data, headers={**beta, **key})
-        assert theirs.status_code == 202 and theirs.json()["id"] != job_id
-
-        for response in (
-            client.get(f"/v1/jobs/{job_id}", headers=beta),
-            client.get(f"/v1/jobs/{job_id}/plan", headers=beta),
-            client.post(f"/v1/jobs/{job_id}/cancel", headers=beta),
-            client.delete(f"/v1/jobs/{job_id}", headers=beta),
-        ):
-            assert_error(response, 404)
-        assert [j["id"] for j in client.get("/v1/jobs", headers=alpha).json()["items"]] == [job_id]
-        assert client.get("/v1/jobs", headers=beta).json()["total"] == 1
-        job = wait_job(client, job_id, headers=alpha)
-        assert job["status"] == "done"
-        checked(data, client.get(f"/v1/jobs/{job_id}/plan", headers=alpha).json())
+        assert_tenants_isolated(client, alpha, beta)
 
 
 def test_an_unexpected_error_is_500_without_a_traceback(tmp_path: Path) -> None:

@@ -20,7 +20,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from api_support import assert_error, checked, demo, long_instance, searching, wait_job
+from api_support import (
+    assert_error,
+    assert_tenants_isolated,
+    checked,
+    demo,
+    long_instance,
+    searching,
+    wait_job,
+)
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -155,25 +163,7 @@ def test_api_keys_are_tenants(db_url: str) -> None:
     alpha = {"Authorization": "Bearer alpha-key"}
     beta = {"Authorization": "Bearer beta-key"}
     with TestClient(create_app(settings(db_url, api_keys=["alpha-key", "beta-key"]))) as client:
-        data = demo()
-        key = {"Idempotency-Key": "same-key"}
-        response = client.post("/v1/jobs", json=data, headers={**alpha, **key})
-        assert response.status_code == 202, response.text
-        job_id = response.json()["id"]
-        theirs = client.post("/v1/jobs", json=data, headers={**beta, **key})
-        assert theirs.status_code == 202 and theirs.json()["id"] != job_id
-        for response in (
-            client.get(f"/v1/jobs/{job_id}", headers=beta),
-            client.get(f"/v1/jobs/{job_id}/plan", headers=beta),
-            client.post(f"/v1/jobs/{job_id}/cancel", headers=beta),
-            client.delete(f"/v1/jobs/{job_id}", headers=beta),
-        ):
-            assert_error(response, 404)
-        assert [j["id"] for j in client.get("/v1/jobs", headers=alpha).json()["items"]] == [job_id]
-        assert client.get("/v1/jobs", headers=beta).json()["total"] == 1
-        job = wait_job(client, job_id, headers=alpha)
-        assert job["status"] == "done"
-        checked(data, client.get(f"/v1/jobs/{job_id}/plan", headers=alpha).json())
+        assert_tenants_isolated(client, alpha, beta)
 
 
 def test_a_job_left_solving_is_requeued_at_start_up_and_solved(db_url: str) -> None:
