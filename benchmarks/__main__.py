@@ -2,32 +2,24 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 
-SUITES = ("engine", "batch", "api", "programs")
+SUITES = {
+    "engine": "benchmarks.engine",
+    "scaling": "benchmarks.scaling",
+    "programs": "benchmarks.programs",
+    "peers": "benchmarks.peers.suite",
+    "batch": "benchmarks.batch",
+    "api": "benchmarks.api",
+}
 
 
 def main() -> None:
     if len(sys.argv) < 2 or sys.argv[1] not in SUITES:
         print(f"usage: python -m benchmarks {{{','.join(SUITES)}}} [options]")
         raise SystemExit(2)
-    suite, argv = sys.argv[1], sys.argv[2:]
-    if suite == "engine":
-        from benchmarks import engine
-
-        engine.main(argv)
-    elif suite == "batch":
-        from benchmarks import batch
-
-        batch.main(argv)
-    elif suite == "api":
-        from benchmarks import api
-
-        api.main(argv)
-    elif suite == "programs":
-        from benchmarks import programs
-
-        programs.main(argv)
+    importlib.import_module(SUITES[sys.argv[1]]).main(sys.argv[2:])
 
 
 if __name__ == "__main__":

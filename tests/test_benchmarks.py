@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-from benchmarks import programs
+import pandas as pd
+import pytest
+
+from benchmarks import programs, scaling
+from benchmarks.peers import suite, timefold_peer
 
 
 def test_programs_suite_smallest_size(tmp_path: Path) -> None:
@@ -17,3 +22,30 @@ def test_programs_suite_smallest_size(tmp_path: Path) -> None:
     assert len(sweep) == 1 + len(programs.SHARES)
     assert (tmp_path / "programs-share.png").stat().st_size > 1000
     assert "## In-house share sweep" in (tmp_path / "programs.md").read_text()
+
+
+def test_scaling_suite_smallest_size(tmp_path: Path) -> None:
+    argv = ["--sizes", "25", "--days", "20", "--tightness", "0.7", "1.2", "--time-limit", "2"]
+    scaling.main([*argv, "--out", str(tmp_path)])
+    table = pd.read_csv(tmp_path / "scaling.csv")
+    assert list(table["checker"]) == ["ok", "ok"]
+    assert (table["variables"] > 0).all() and (table["first_plan_s"] <= table["wall_s"]).all()
+    tight = table[table.tightness == 1.2].iloc[0]
+    assert tight["coverage"] > 0 and tight["coverage_bound"] <= tight["coverage"]
+    assert "coverage" in tight["timeline"]  # the per-stage objective over time is recorded
+    assert (tmp_path / "scaling.png").stat().st_size > 1000
+
+
+def test_peers_suite_smallest_size(tmp_path: Path) -> None:
+    if timefold_peer.available() and os.environ.get("CI") != "true":
+        pytest.skip(f"Timefold peer unavailable: {timefold_peer.available()}")
+    suite.main(["--families", "tiny", "--time-limit", "3", "--out", str(tmp_path)])
+    plans = pd.read_csv(tmp_path / "peers.csv")
+    assert list(plans["solver"]) == list(suite.SOLVERS)
+    assert list(plans["checker"]) == ["ok"] * len(suite.SOLVERS)  # every plan checked
+    ours = plans[plans.solver == "allocator"].iloc[0]
+    for _, peer in plans[plans.solver != "allocator"].iterrows():  # lexicographic order
+        assert (ours["coverage"], ours["cost"]) <= (peer["coverage"], peer["cost"]), peer.solver
+    text = (tmp_path / "peers.md").read_text()
+    assert "## Ours against each peer" in text and "timefold" in text
+    assert (tmp_path / "peers.png").stat().st_size > 1000

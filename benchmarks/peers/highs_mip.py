@@ -9,6 +9,8 @@ pinned before the next, each started from the previous stage's solution (a MIP s
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from typing import Any
 
 import highspy
 import numpy as np
@@ -24,8 +26,18 @@ from allocator.schema import Instance, Plan
 STAGE_WEIGHT = {"coverage": 0.5, "cost": 0.3, "stability": 0.2}
 
 
-def solve_mip(instance: Instance, time_limit: float) -> Plan:
-    """Solve ``instance`` with HiGHS within ``time_limit`` seconds (model build included)."""
+def solve_mip(
+    instance: Instance,
+    time_limit: float,
+    *,
+    on_improve: Callable[[float, str, float], None] | None = None,
+) -> Plan:
+    """Solve ``instance`` with HiGHS within ``time_limit`` seconds (model build included).
+
+    ``on_improve(seconds, goal, value)`` is called on every improving MIP solution, with the
+    seconds since the call and the goal's value in its units (priority-weighted hours for
+    coverage, currency for cost).
+    """
     started = time.perf_counter()
     deadline = started + time_limit
     data = build_model_data(instance, compute_eligibility(instance))
@@ -45,6 +57,14 @@ def solve_mip(instance: Instance, time_limit: float) -> Plan:
         share = remaining if number == len(order) - 1 else remaining * weights[0] / sum(weights)
         solver.setOptionValue("time_limit", share)
         solver.passModel(lp)
+        scale = {"coverage": QUARTER, "cost": data.money_scale}.get(goal, 1)
+        if on_improve is not None:
+
+            def improved(event: Any, goal: str = goal, scale: int = scale) -> None:
+                value = event.data_out.objective_function_value / scale
+                on_improve(time.perf_counter() - started, goal, value)
+
+            solver.cbMipImprovingSolution.subscribe(improved)
         if values is not None:
             start = np.zeros(lp.num_col_)
             start[: len(values)] = values
@@ -60,7 +80,6 @@ def solve_mip(instance: Instance, time_limit: float) -> Plan:
             break
         column = np.array(solver.getSolution().col_value)
         values = column[: len(built.model.proto.variables)]
-        scale = {"coverage": QUARTER, "cost": data.money_scale}.get(goal, 1)
         value = round(info.objective_function_value)
         stages.append((goal, value / scale, max(0.0, info.mip_dual_bound) / scale))
         built.model.add(expr <= value)

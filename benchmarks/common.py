@@ -1,0 +1,47 @@
+"""What every benchmark suite shares: where results go, the machine header, child processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results"
+
+
+def header(title: str, suite: str, argv: list[str]) -> str:
+    """The markdown header of a result file: title, machine and the command that made it."""
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    return (
+        f"# {title}\n\nMachine: {platform.machine()}, {os.cpu_count() or 1} cores, "
+        f"{platform.system()}, Python {platform.python_version()}; load average at the end "
+        f"{load}.\nCommand: `python -m benchmarks {suite} {' '.join(argv)}`.\n\n"
+    )
+
+
+def peak_rss_mb() -> int:
+    """Peak resident memory of this process so far, in MiB (Linux reports KiB)."""
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+
+
+def run_child(suite: str, args: list[str], timeout: float) -> dict[str, Any]:
+    """Run ``python -m benchmarks SUITE ARGS`` in a fresh process (so its peak memory is its
+    own) and return the JSON object it prints last; failures become ``{"error": ...}``."""
+    cmd = [sys.executable, "-m", "benchmarks", suite, *args]
+    try:
+        done = subprocess.run(
+            cmd, cwd=ROOT, capture_output=True, text=True, check=False, timeout=timeout
+        )
+    except subprocess.TimeoutExpired:
+        return {"error": f"no answer within {timeout:.0f} s"}
+    lines = done.stdout.strip().splitlines()
+    if done.returncode != 0 or not lines:
+        return {"error": (done.stderr.strip() or f"exit code {done.returncode}")[-300:]}
+    result: dict[str, Any] = json.loads(lines[-1])
+    return result
