@@ -32,6 +32,8 @@ clean:
 
 bench: $(STAMP)  # long: every benchmark suite, results under benchmarks/results/
 	$(BIN)/python -m benchmarks engine
+	$(BIN)/python -m benchmarks scaling
+	$(BIN)/python -m benchmarks peers
 	$(BIN)/python -m benchmarks programs
 	$(BIN)/python -m benchmarks batch
 	$(BIN)/python -m benchmarks api

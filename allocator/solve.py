@@ -140,28 +140,6 @@ def _hint(model: cp_model.CpModel, values: list[int]) -> None:
     hint.values.extend(values)
 
 
-def _hint_from(built: BuiltModel, solution: Solution) -> None:
-    """Hint every decision variable from ``solution`` (the greedy plan)."""
-    v = built.ctx.vars
-    model = built.model
-    model.clear_hints()
-    on_fill = {(s, w) for w, s in solution.fills.items()}
-    for pair, fill in v.fill.items():
-        model.add_hint(fill, pair in on_fill)
-    assignees: set[tuple[int, int]] = set()
-    for key, var in v.hours.items():
-        q = solution.hours.get(key, 0)
-        model.add_hint(var, q)
-        if q > 0:
-            assignees.add((key[0], key[1]))
-    for pair, var in v.assignee.items():
-        model.add_hint(var, pair in assignees)
-    joined = {(s, built.data.targets[k].project) for s, k in assignees}
-    joined |= {(s, built.data.targets[w].project) for w, s in solution.fills.items()}
-    for pair, var in v.joins.items():
-        model.add_hint(var, pair in joined)
-
-
 def _lp_preference(built: BuiltModel, lp: LpBound) -> dict[tuple[int, int], float]:
     """Each target's share given to each specialist in the LP relaxation's solution."""
     assert lp.values is not None
@@ -357,7 +335,7 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Plan:
                 if lp.values is not None:
                     guided = best_greedy(data, order, _lp_preference(built, lp))
                     first_hint = _better(data, order, first_hint, guided)
-                _hint_from(built, first_hint)
+                built.hint_from(first_hint)
             solver.parameters.max_time_in_seconds = max(
                 0.05, stage_time - (time.perf_counter() - stage_started)
             )

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import tempfile
 import time
 from pathlib import Path
@@ -25,9 +24,9 @@ from typing import Any
 
 import pandas as pd
 
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "benchmarks" / "results"
-SHAPE = {"specialists": 20, "projects": 4, "days": 10}
+from benchmarks.common import RESULTS, header
+
+SHAPE: dict[str, Any] = {"specialists": 20, "projects": 4, "days": 10}
 
 
 def _write_instances(folder: Path, count: int) -> list[Path]:
@@ -77,7 +76,7 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2])
     args = parser.parse_args(argv)
-    rows = []
+    rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="allocator-batch-") as tmp:
         paths = _write_instances(Path(tmp) / "instances", args.count)
         for jobs in args.jobs:
@@ -87,23 +86,15 @@ def main(argv: list[str]) -> None:
             print(json.dumps(row), flush=True)
     table = pd.DataFrame(rows)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    header = (
-        f"# Batch benchmark\n\nMachine: {platform.machine()}, {_cores()} cores, "
-        f"Python {platform.python_version()}.\n"
-        f"Command: `{' '.join(['python -m benchmarks batch', *argv])}` ({args.count} generated "
-        f"instances of {SHAPE['specialists']} specialists, {SHAPE['projects']} projects, "
+    intro = header("Batch benchmark", "batch", argv) + (
+        f"{args.count} generated instances of {SHAPE['specialists']} specialists, "
+        f"{SHAPE['projects']} projects, "
         f"{SHAPE['days']} days; time limit {args.time_limit:g} s; {args.workers} CP-SAT "
-        f"thread(s) per solve).\n\n"
+        f"thread(s) per solve.\n\n"
         "`wall_ratio`: wall time over the first row's. `overhead_ms`: per instance, a job's "
         "wall time on its worker minus its solve time. `batch_overhead_ms`: "
         "(wall × jobs − Σ solve) / instances, start-up and idle slots included.\n\n"
     )
-    (RESULTS / "batch.md").write_text(header + table.to_markdown(index=False) + "\n")
+    (RESULTS / "batch.md").write_text(intro + table.to_markdown(index=False) + "\n")
     print()
     print(table.to_string(index=False))
-
-
-def _cores() -> int:
-    import os
-
-    return os.cpu_count() or 1

@@ -7,18 +7,13 @@ and peak memory, one fresh process per instance (so peak RSS is that solve's own
 from __future__ import annotations
 
 import json
-import platform
-import resource
-import subprocess
-import sys
 import time
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "benchmarks" / "results"
+from benchmarks.common import RESULTS, ROOT, header, peak_rss_mb, run_child
+
 DEFAULT_LIMITS = {"demo": 10.0, "small": 10.0, "medium": 30.0, "large": 120.0}
 
 
@@ -58,7 +53,7 @@ def run_one(name: str, time_limit: float) -> dict[str, Any]:
         "unmet_h": plan.kpis.get("totals", {}).get("unmet_hours"),
         "wall_s": round(wall, 1),
         "time_limit_s": time_limit,
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "peak_rss_mb": peak_rss_mb(),
         "checker": "ok" if report.ok else f"{len(report.violations)} violations",
     }
 
@@ -77,36 +72,13 @@ def main(argv: list[str]) -> None:
     rows = []
     for name in args.instances:
         limit = args.time_limit or DEFAULT_LIMITS.get(name, 60.0)
-        cmd = [
-            sys.executable,
-            "-m",
-            "benchmarks",
-            "engine",
-            "--one",
-            name,
-            "--time-limit",
-            str(limit),
-        ]
-        done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            rows.append({"instance": name, "status": f"error: {done.stderr.strip()[-200:]}"})
-        else:
-            rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
+        result = run_child("engine", ["--one", name, "--time-limit", str(limit)], 4 * limit + 300)
+        rows.append({"instance": name, **result})
         print(pd.DataFrame([rows[-1]]).to_string(index=False), flush=True)
     table = pd.DataFrame(rows)
     RESULTS.mkdir(parents=True, exist_ok=True)
     table.to_csv(RESULTS / "engine.csv", index=False)
-    header = (
-        f"# Engine benchmark\n\nMachine: {platform.machine()}, {platform.processor() or ''} "
-        f"{_cores()} cores, Python {platform.python_version()}.\n"
-        f"Command: `python -m benchmarks engine {' '.join(argv)}`.\n\n"
-    )
-    (RESULTS / "engine.md").write_text(header + table.to_markdown(index=False) + "\n")
+    text = header("Engine benchmark", "engine", argv) + table.to_markdown(index=False) + "\n"
+    (RESULTS / "engine.md").write_text(text)
     print()
     print(table.to_string(index=False))
-
-
-def _cores() -> int:
-    import os
-
-    return os.cpu_count() or 1

@@ -16,8 +16,7 @@ charted.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
+import dataclasses
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -27,8 +26,8 @@ import pandas as pd
 from allocator import SolveOptions, check_plan, load_instance, solve
 from allocator.generate import GeneratorConfig, generate_instance
 from allocator.schema import Instance, Plan
+from benchmarks.common import RESULTS, header
 
-RESULTS = Path(__file__).resolve().parent / "results"
 PROGRAMS = ("time_based", "project_based", "mixed")
 SHARES = (0.0, 0.2, 0.4, 0.6)
 
@@ -71,13 +70,13 @@ def run(
     options = SolveOptions(time_limit=time_limit)
     programs, sweep = [], []
     for seed in seeds:
-        base = {"seed": seed, "specialists": specialists, "projects": projects, "days": days}
+        base = GeneratorConfig(seed=seed, specialists=specialists, projects=projects, days=days)
         for program in PROGRAMS:
-            config = GeneratorConfig(**base, program=program)
+            config = dataclasses.replace(base, program=program)
             instance = load_instance(generate_instance(config))
             programs.append(row_of(instance, solve(instance, options), seed=seed, program=program))
         for share in SHARES:
-            config = GeneratorConfig(**base, program="mixed", in_house_share=share)
+            config = dataclasses.replace(base, program="mixed", in_house_share=share)
             instance = load_instance(generate_instance(config))
             sweep.append(row_of(instance, solve(instance, options), seed=seed, share=share))
     return pd.DataFrame(programs), pd.DataFrame(sweep)
@@ -116,10 +115,8 @@ def main(argv: list[str]) -> None:
     programs.to_csv(args.out / "programs.csv", index=False)
     sweep.to_csv(args.out / "programs-share.csv", index=False)
     chart(sweep, args.out / "programs-share.png")
-    header = (
-        f"# Programs benchmark\n\nMachine: {platform.machine()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}.\nCommand: `python -m benchmarks programs "
-        f"{' '.join(argv)}`.\n\nThe same demand (per seed) rendered in three programs, "
+    intro = header("Programs benchmark", "programs", argv) + (
+        "The same demand (per seed) rendered in three programs, "
         f"{args.specialists} specialists, {args.projects} projects, {args.days} working days, "
         f"{args.time_limit:g} s per solve; every plan checked by the independent checker.\n\n"
     )
@@ -130,7 +127,7 @@ def main(argv: list[str]) -> None:
         + sweep.to_markdown(index=False)
         + "\n\n![cost and unmet hours against the share](programs-share.png)\n"
     )
-    (args.out / "programs.md").write_text(header + body)
+    (args.out / "programs.md").write_text(intro + body)
     print(programs.to_string(index=False))
     print()
     print(sweep.to_string(index=False))

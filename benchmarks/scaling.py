@@ -105,7 +105,7 @@ def chart(table: pd.DataFrame, path: Path) -> None:
 
     fig, (gaps, times) = plt.subplots(1, 2, figsize=(10, 3.8))
     for (days, tightness), rows in table.groupby(["days", "tightness"]):
-        label = f"{days} days, {TIGHTNESS.get(tightness, tightness)}"
+        label = f"{days} days, {TIGHTNESS.get(float(str(tightness)), tightness)}"
         rows = rows.sort_values("specialists")
         gaps.plot(rows["specialists"], rows["coverage_gap"], marker="o", label=f"{label}: cover")
         gaps.plot(

@@ -13,6 +13,7 @@ from allocator.model.constraints import FAMILIES
 from allocator.model.context import Context
 from allocator.model.data import ModelData, build_model_data
 from allocator.model.guards import Guards
+from allocator.model.solution import Solution
 from allocator.model.variables import create_variables
 from allocator.schema import Goal, Instance
 
@@ -45,6 +46,27 @@ class BuiltModel:
     def size(self) -> dict[str, int]:
         proto = self.model.proto
         return {"variables": len(proto.variables), "constraints": len(proto.constraints)}
+
+    def hint_from(self, solution: Solution) -> None:
+        """Hint every decision variable from ``solution`` (e.g. a greedy plan)."""
+        v = self.ctx.vars
+        model = self.model
+        model.clear_hints()
+        on_fill = {(s, w) for w, s in solution.fills.items()}
+        for pair, fill in v.fill.items():
+            model.add_hint(fill, pair in on_fill)
+        assignees: set[tuple[int, int]] = set()
+        for key, var in v.hours.items():
+            q = solution.hours.get(key, 0)
+            model.add_hint(var, q)
+            if q > 0:
+                assignees.add((key[0], key[1]))
+        for pair, var in v.assignee.items():
+            model.add_hint(var, pair in assignees)
+        joined = {(s, self.data.targets[k].project) for s, k in assignees}
+        joined |= {(s, self.data.targets[w].project) for w, s in solution.fills.items()}
+        for pair, var in v.joins.items():
+            model.add_hint(var, pair in joined)
 
 
 def build_model(

@@ -10,7 +10,9 @@ Each generated family (seeded) is solved by:
   (:mod:`.highs_mip`), the peer an operations-research engineer would write;
 - ``timefold``: Timefold Solver with the same hard rules, coverage as the medium and cost as
   the soft level (:mod:`.timefold_peer`), the planning engine users would pick;
-- ``allocator``: our engine.
+- ``allocator``: our engine;
+- ``allocator-at-greedy-coverage``: our model held to the greedy's coverage, minimising cost
+  (:func:`.greedy.cost_at_coverage`): the cost of the greedy's coverage when optimised.
 
 Every solve runs in a fresh process (so its peak memory is its own) under the family's time
 limit, and every plan goes through the independent checker, whose recomputed coverage and cost
@@ -36,7 +38,7 @@ import pandas as pd
 
 from benchmarks.common import RESULTS, header, peak_rss_mb, run_child
 
-SOLVERS = ("greedy", "highs", "timefold", "allocator")
+SOLVERS = ("greedy", "highs", "timefold", "allocator", "allocator-at-greedy-coverage")
 FAMILIES: dict[str, dict[str, Any]] = {
     "tiny": {"specialists": 12, "projects": 3, "days": 5, "tightness": 1.2},
     "small-loose": {"specialists": 25, "projects": 4, "days": 10, "tightness": 0.7},
@@ -103,6 +105,11 @@ def solve_one(solver: str, family: str, seed: int, time_limit: float) -> dict[st
         plan = solve_timefold(
             instance, time_limit, on_best=lambda t, cov, cost: points.append((t, cov, cost))
         )
+    elif solver == "allocator-at-greedy-coverage":
+        from benchmarks.peers.greedy import cost_at_coverage, solve_greedy
+
+        greedy = check_plan(instance, solve_greedy(instance)).objective["coverage"]
+        plan = cost_at_coverage(instance, greedy, time_limit)
     else:
         plan = solve(
             instance,
@@ -156,9 +163,13 @@ def ratios(rows: pd.DataFrame) -> pd.DataFrame:
             continue
         us = ours.iloc[0]
         bounds = [b for b in group["coverage_bound"] if b is not None and not _nan(b)]
-        for _, peer in group[group.solver != "allocator"].iterrows():
+        held = group[group.solver == "allocator-at-greedy-coverage"]
+        for _, peer in group[~group.solver.str.startswith("allocator")].iterrows():
             if peer.get("coverage") is None or _nan(peer["coverage"]):
                 continue
+            equal = None  # our cost at the greedy's coverage, over the greedy's cost
+            if peer["solver"] == "greedy" and not held.empty and not _nan(held.iloc[0]["cost"]):
+                equal = _ratio(held.iloc[0]["cost"], peer["cost"])
             ours_time = _time_to(us["timeline"], peer["coverage"], peer["cost"])
             peer_time = peer["time_to_final_s"]
             out.append(
@@ -171,6 +182,7 @@ def ratios(rows: pd.DataFrame) -> pd.DataFrame:
                     "cost_ours": us["cost"],
                     "cost_peer": peer["cost"],
                     "cost_ratio": _ratio(us["cost"], peer["cost"]),
+                    "cost_ratio_at_equal_coverage": equal,
                     "best_coverage_bound": max(bounds) if bounds else None,
                     "peer_time_to_its_final_s": peer_time,
                     "our_time_to_peer_final_s": ours_time,

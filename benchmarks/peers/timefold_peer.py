@@ -100,7 +100,7 @@ def _listen(solver: Any, money_scale: int, on_best: Callable[[float, float, floa
 
     @JImplements(SolverEventListener)
     class Listener:
-        @JOverride  # type: ignore[misc]
+        @JOverride  # type: ignore[untyped-decorator]
         def bestSolutionChanged(self, event: Any) -> None:
             score = event.getNewBestScore()
             if int(score.hardScore()) == 0 and bool(event.isNewBestSolutionInitialized()):
@@ -530,7 +530,10 @@ def _problem(domain: _Domain, data: ModelData, chunk_q: int) -> Any:
             raise NotImplementedError("fixed task assignments with hours")
         day = day_of[f.date] if f.date is not None else -1
         fixed[f.workplace or f.task or ""].append((data.specialist_index[f.specialist], day))
-    seats, seat_days, chunks, fixed_work = [], [], [], []
+    seats: list[Any] = []
+    seat_days: list[Any] = []
+    chunks: list[Any] = []
+    fixed_work: list[Any] = []
     for t in data.targets:
         item = t.target.item
         locked = fixed.get(item.id, [])
