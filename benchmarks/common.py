@@ -45,3 +45,20 @@ def run_child(suite: str, args: list[str], timeout: float) -> dict[str, Any]:
         return {"error": (done.stderr.strip() or f"exit code {done.returncode}")[-300:]}
     result: dict[str, Any] = json.loads(lines[-1])
     return result
+
+
+def pyplot() -> Any:
+    """matplotlib's pyplot on the file-only Agg backend (no display needed)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def save_figure(fig: Any, path: Path) -> None:
+    """Write ``fig`` to ``path`` as a PNG and free it."""
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    pyplot().close(fig)

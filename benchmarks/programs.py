@@ -26,7 +26,7 @@ import pandas as pd
 from allocator import SolveOptions, check_plan, load_instance, solve
 from allocator.generate import GeneratorConfig, generate_instance
 from allocator.schema import Instance, Plan
-from benchmarks.common import RESULTS, header
+from benchmarks.common import RESULTS, header, pyplot, save_figure
 
 PROGRAMS = ("time_based", "project_based", "mixed")
 SHARES = (0.0, 0.2, 0.4, 0.6)
@@ -84,11 +84,7 @@ def run(
 
 def chart(sweep: pd.DataFrame, path: Path) -> None:
     """Cost (and unmet hours) against the minimum in-house share, one line per seed."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.5))
     for seed, rows in sweep.groupby("seed"):
         left.plot(rows["share"], rows["cost"], marker="o", label=f"seed {seed}")
@@ -96,9 +92,7 @@ def chart(sweep: pd.DataFrame, path: Path) -> None:
     left.set(xlabel="minimum in-house share", ylabel="cost", title="price of the share rule")
     right.set(xlabel="minimum in-house share", ylabel="unmet hours", title="coverage lost")
     left.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def main(argv: list[str]) -> None:

@@ -25,7 +25,7 @@ from typing import Any
 
 import pandas as pd
 
-from benchmarks.common import RESULTS, header, peak_rss_mb, run_child
+from benchmarks.common import RESULTS, header, peak_rss_mb, pyplot, run_child, save_figure
 
 SIZES = (25, 50, 100, 200, 400, 800)
 DAYS = (20, 60)
@@ -98,11 +98,7 @@ def solve_one(config: dict[str, Any], time_limit: float) -> dict[str, Any]:
 
 def chart(table: pd.DataFrame, path: Path) -> None:
     """Final gaps, build time and time to first plan against the number of specialists."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     fig, (gaps, times) = plt.subplots(1, 2, figsize=(10, 3.8))
     for (days, tightness), rows in table.groupby(["days", "tightness"]):
         label = f"{days} days, {TIGHTNESS.get(float(str(tightness)), tightness)}"
@@ -125,9 +121,7 @@ def chart(table: pd.DataFrame, path: Path) -> None:
     )
     gaps.legend(fontsize=6)
     times.legend(fontsize=6)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def main(argv: list[str]) -> None:

@@ -15,7 +15,7 @@ import math
 import os
 import sys
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import highspy
 import numpy as np
@@ -89,6 +89,36 @@ def quiet_highs() -> highspy.Highs:
 
 
 _BANNER_SHOWN = False
+
+# IPM's relative primal-dual gap at "optimal" is at most its tolerance (1e-8 by default); a
+# bound taken from its primal objective is lowered by this much to stay a valid bound.
+LP_BOUND_MARGIN = 1e-6
+
+
+LpMethod = Literal["simplex", "ipm"]
+
+
+def lp_solver(time_limit: float, method: LpMethod = "simplex") -> highspy.Highs:
+    """A quiet HiGHS for the relaxations: dual simplex, or interior point without crossover.
+
+    Measured on generated tight instances: the coverage relaxation is many times faster with
+    interior point (100 specialists, 20 days: 3.5 s against 8 s; 200 specialists: 14 s against
+    no answer in 120 s), the cost relaxation (coverage pinned) with simplex (1 s against 5 s).
+    The LP's value only serves as a bound and its solution as a preference, so interior point
+    runs without the vertex crossover; its value is then :func:`lowered` to stay a bound.
+    """
+    solver = quiet_highs()
+    solver.setOptionValue("output_flag", False)
+    solver.setOptionValue("time_limit", float(time_limit))
+    if method == "ipm":
+        solver.setOptionValue("solver", "ipm")
+        solver.setOptionValue("run_crossover", "off")
+    return solver
+
+
+def lowered(value: float) -> float:
+    """An IPM objective ``value`` lowered by :data:`LP_BOUND_MARGIN` (relative, at least 1e-6)."""
+    return value - LP_BOUND_MARGIN * max(1.0, abs(value))
 
 
 def _bound(value: int) -> float:
@@ -202,17 +232,19 @@ def to_highs(
 
 
 def lp_bound(
-    model: cp_model.CpModel, time_limit: float = 10.0, *, linearize_enforced: bool = True
+    model: cp_model.CpModel,
+    time_limit: float = 10.0,
+    *,
+    linearize_enforced: bool = True,
+    method: LpMethod = "simplex",
 ) -> LpBound:
-    """Solve the LP relaxation of ``model`` (with its current objective).
+    """Solve the LP relaxation of ``model`` (with its current objective) by ``method``.
 
     Returns the optimum as a lower bound of the minimised objective (offset included), or
     ``value=None`` when HiGHS did not reach optimality within ``time_limit`` seconds.
     """
     lp = to_highs(model, linearize_enforced=linearize_enforced)
-    solver = quiet_highs()
-    solver.setOptionValue("output_flag", False)
-    solver.setOptionValue("time_limit", float(time_limit))
+    solver = lp_solver(time_limit, method)
     solver.passModel(lp)
     solver.run()
     status = solver.modelStatusToString(solver.getModelStatus())
@@ -221,4 +253,6 @@ def lp_bound(
         return LpBound(None, status, seconds)
     scale = model.proto.objective.scaling_factor or 1.0
     values = np.array(solver.getSolution().col_value)
-    return LpBound(solver.getInfo().objective_function_value * scale, status, seconds, values)
+    value = solver.getInfo().objective_function_value
+    value = (lowered(value) if method == "ipm" else value) * scale
+    return LpBound(value, status, seconds, values)

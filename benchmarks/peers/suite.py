@@ -36,7 +36,7 @@ from typing import Any
 
 import pandas as pd
 
-from benchmarks.common import RESULTS, header, peak_rss_mb, run_child
+from benchmarks.common import RESULTS, header, peak_rss_mb, pyplot, run_child, save_figure
 
 SOLVERS = ("greedy", "highs", "timefold", "allocator", "allocator-at-greedy-coverage")
 FAMILIES: dict[str, dict[str, Any]] = {
@@ -219,11 +219,7 @@ def _nan(x: Any) -> bool:
 
 def chart(rows: pd.DataFrame, path: Path) -> None:
     """Coverage (priority-weighted unmet hours) over time, per family and solver."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     families = list(dict.fromkeys(rows["family"]))
     fig, axes = plt.subplots(1, len(families), figsize=(4.2 * len(families), 3.6), squeeze=False)
     for ax, family in zip(axes[0], families, strict=True):
@@ -234,9 +230,7 @@ def chart(rows: pd.DataFrame, path: Path) -> None:
                 ax.step(times, [p[1] for p in points], where="post", label=row["solver"])
         ax.set(xscale="log", xlabel="seconds", ylabel="coverage (weighted unmet h)", title=family)
         ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def main(argv: list[str]) -> None:
@@ -246,37 +240,53 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--time-limit", type=float, default=None)
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the other (family, solver) results of the last run (peers.jsonl) and "
+        "re-run only the ones named",
+    )
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.one:
         print(json.dumps(solve_one(args.one, args.families[0], args.seed, args.time_limit)))
         return
-    rows = []
+    raw = args.out / "peers.jsonl"  # every row with its timeline, for --keep
+    kept: dict[tuple[str, str], dict[str, Any]] = {}
+    if args.keep and raw.exists():
+        for line in raw.read_text().splitlines():
+            row = json.loads(line)
+            kept[row["family"], row["solver"]] = row
     for family in args.families:
         limit = args.time_limit or LIMITS[family.split("-")[0]]
         for solver in args.solvers:
             child = ["--one", solver, "--families", family, "--seed", str(args.seed)]
             result = run_child("peers", [*child, "--time-limit", str(limit)], 4 * limit + 300)
-            rows.append({"family": family, "solver": solver, **result})
-            shown = {k: v for k, v in rows[-1].items() if k != "timeline"}
+            kept[family, solver] = {"family": family, "solver": solver, **result}
+            shown = {k: v for k, v in kept[family, solver].items() if k != "timeline"}
             print(json.dumps(shown), flush=True)
+    order = {f: i for i, f in enumerate(FAMILIES)}
+    rows = sorted(kept.values(), key=lambda r: (order[r["family"]], SOLVERS.index(r["solver"])))
+    args.out.mkdir(parents=True, exist_ok=True)
+    raw.write_text("".join(json.dumps(row) + "\n" for row in rows))
     table = pd.DataFrame(rows)
     if "timeline" not in table:
         table["timeline"] = None
     compare = ratios(table)
-    args.out.mkdir(parents=True, exist_ok=True)
     plain = table.drop(columns=["timeline"])
     plain.to_csv(args.out / "peers.csv", index=False)
     chart(table, args.out / "peers.png")
     sizes = "; ".join(
         f"{f}: {FAMILIES[f]['specialists']} specialists, {FAMILIES[f]['projects']} projects, "
         f"{FAMILIES[f]['days']} days, demand/capacity {FAMILIES[f]['tightness']}"
-        for f in args.families
+        for f in dict.fromkeys(table["family"])
     )
     text = (
         header("Peers benchmark", "peers", argv)
         + f"Families (seed {args.seed}): {sizes}. Coverage and cost as recomputed by the "
-        "independent checker; times in seconds (Timefold's on its own solver clock).\n\n"
+        "independent checker; times in seconds (Timefold's on its own solver clock)."
+        + (" Rows not named by this command are kept from the previous run." if args.keep else "")
+        + "\n\n"
         "## Plans\n\n"
         + plain.to_markdown(index=False)
         + "\n\n## Ours against each peer\n\n"

@@ -103,7 +103,8 @@ def _listen(solver: Any, money_scale: int, on_best: Callable[[float, float, floa
         @JOverride  # type: ignore[untyped-decorator]
         def bestSolutionChanged(self, event: Any) -> None:
             score = event.getNewBestScore()
-            if int(score.hardScore()) == 0 and bool(event.isNewBestSolutionInitialized()):
+            # a partly constructed solution is a plan too: its unassigned entities are unmet
+            if int(score.hardScore()) == 0:
                 on_best(
                     int(event.getTimeMillisSpent()) / 1000,
                     -int(score.mediumScore()) / QUARTER,
