@@ -33,7 +33,7 @@ from allocator.model.data import (
     build_model_data,
     restrict_candidates,
 )
-from allocator.model.relaxation import LpBound, LpMethod, lp_bound
+from allocator.model.relaxation import LpBound, lp_bound
 from allocator.model.solution import Solution, evaluate, read_solution
 from allocator.model.weekly import weekly_bound
 from allocator.plan import build_plan, empty_plan
@@ -330,12 +330,11 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Plan:
             stage_started = time.perf_counter()
             lp = LpBound(None, "skipped", 0.0)
             if use_lp and goal in ("coverage", "cost") and not _stopped(options):
-                method: LpMethod = "ipm" if goal == "coverage" else "simplex"
                 lp = lp_bound(
                     built.model,
                     stage_time * LP_TIME_SHARE,
                     linearize_enforced=False,
-                    method=method,
+                    interior_fallback=True,
                 )
             if solution is None:
                 if lp.values is not None:

@@ -39,6 +39,13 @@ import pandas as pd
 from benchmarks.common import RESULTS, header, peak_rss_mb, pyplot, run_child, save_figure
 
 SOLVERS = ("greedy", "highs", "timefold", "allocator", "allocator-at-greedy-coverage")
+COLOURS = dict(
+    greedy="tab:gray",
+    highs="tab:orange",
+    timefold="tab:green",
+    allocator="tab:red",
+    **{"allocator-at-greedy-coverage": "tab:purple"},
+)
 FAMILIES: dict[str, dict[str, Any]] = {
     "tiny": {"specialists": 12, "projects": 3, "days": 5, "tightness": 1.2},
     "small-loose": {"specialists": 25, "projects": 4, "days": 10, "tightness": 0.7},
@@ -227,7 +234,14 @@ def chart(rows: pd.DataFrame, path: Path) -> None:
             points = sorted(row["timeline"]) if isinstance(row["timeline"], list) else []
             if points:
                 times = [max(p[0], 0.01) for p in points]
-                ax.step(times, [p[1] for p in points], where="post", label=row["solver"])
+                ax.step(
+                    times,
+                    [p[1] for p in points],
+                    where="post",
+                    marker="o" if len(points) == 1 else None,
+                    color=COLOURS[row["solver"]],
+                    label=row["solver"],
+                )
         ax.set(xscale="log", xlabel="seconds", ylabel="coverage (weighted unmet h)", title=family)
         ax.legend(fontsize=7)
     save_figure(fig, path)
@@ -236,7 +250,13 @@ def chart(rows: pd.DataFrame, path: Path) -> None:
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks peers")
     parser.add_argument("--families", nargs="+", default=DEFAULT_FAMILIES, choices=FAMILIES)
-    parser.add_argument("--solvers", nargs="+", default=list(SOLVERS), choices=SOLVERS)
+    parser.add_argument(
+        "--solvers",
+        nargs="*",
+        default=list(SOLVERS),
+        choices=SOLVERS,
+        help="with --keep and no solver named: only rewrite the tables and chart",
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--time-limit", type=float, default=None)
     parser.add_argument("--out", type=Path, default=RESULTS)

@@ -11,13 +11,21 @@ streams scored ``HardMediumSoftScore``:
 - **soft**: cost, hours × cost per hour plus onboarding, in the engine's money units
   (spec, objective 2). Stability is not modelled (the benchmarks compare coverage then cost).
 
-Entities: a :class:`Seat` per workplace (variable: the specialist who fills it, or nobody) and
-a :class:`Chunk` per slice of a task's effort (variables: the specialist and the working date;
-an unassigned chunk is unmet effort). Slices are at least the task's minimum daily hours, so
-the minimum-daily-hours rule holds by construction; a task's effort is cut into
-``effort // max(min_daily, chunk)`` near-equal slices. Solving is Timefold's default: a
-construction heuristic, then late-acceptance local search, until the time limit (measured from
-the call, JVM start and constraint compilation included).
+Entities: a ``Seat`` per workplace (variable: the specialist who fills it, or nobody) and a
+``Chunk`` per slice of a task's effort (variables: the specialist and the working date; an
+unassigned chunk is unmet effort). Slices are at least the task's minimum daily hours, so the
+minimum-daily-hours rule holds by construction; a task's effort is cut into
+``effort // max(min_daily, 2 h)`` near-equal slices. Solving is Timefold's default: a
+construction heuristic, then late-acceptance local search, for the time limit on Timefold's
+own clock (the Python-to-Java conversion of problem and answer comes on top). When the
+construction heuristic does not finish in time (the large family), the best partly built
+solution is the plan: its unassigned entities are unmet hours.
+
+What limits it, seen in the benchmarks: its moves change one slice at a time, so moving a
+task with one assignee to another person breaks "max assignees" until every slice has moved
+(the local search rarely gets there), and its score calculation runs at about 15 000 moves per
+second with these Python-defined constraint streams. A task-assignment entity with the slices
+as shadow variables would move better; that is a bigger model than a user would write first.
 """
 
 import time
