@@ -119,6 +119,10 @@ def chart(table: pd.DataFrame, path: Path) -> None:
         ylabel="seconds",
         title="build, first plan",
     )
+    sizes = sorted(set(table["specialists"]))
+    for ax in (gaps, times):
+        ax.set_xticks(sizes, [str(s) for s in sizes])
+        ax.minorticks_off()
     gaps.legend(fontsize=6)
     times.legend(fontsize=6)
     save_figure(fig, path)
