@@ -19,7 +19,7 @@ import highspy
 import numpy as np
 
 from allocator.model.data import ModelData
-from allocator.model.relaxation import INF, LpMethod, lowered, lp_solver
+from allocator.model.relaxation import INF, lp_solver
 
 
 class _Lp:
@@ -46,12 +46,8 @@ def weekly_bound(
     *,
     coverage_cap: float | None = None,
     time_limit: float = 20.0,
-    method: LpMethod = "simplex",
 ) -> float | None:
     """Lower bound of ``goal`` ("coverage" or "cost") in model units, or ``None``.
-
-    ``method`` picks HiGHS's dual simplex or interior point (see
-    :func:`allocator.model.relaxation.lp_solver`).
 
     ``eligible[k]`` gives, per target index, the eligible specialists and their available
     day indices (the unrestricted lists). ``coverage_cap`` (model units) bounds the coverage
@@ -113,7 +109,7 @@ def weekly_bound(
         for col, weight in covered:
             lp.add("coverage_cap", col, weight)
         lp.row_bounds["coverage_cap"] = (demand - coverage_cap, INF)
-    return _solve(lp, objective, offset, time_limit, method)
+    return _solve(lp, objective, offset, time_limit)
 
 
 def _share(lp: _Lp, data: ModelData, p: int, s: int, col: int, hours: float) -> None:
@@ -124,9 +120,7 @@ def _share(lp: _Lp, data: ModelData, p: int, s: int, col: int, hours: float) -> 
     lp.add(("share", p), col, hours * ((den - num) if data.in_house[s] else -num))
 
 
-def _solve(
-    lp: _Lp, objective: np.ndarray, offset: float, time_limit: float, method: LpMethod
-) -> float | None:
+def _solve(lp: _Lp, objective: np.ndarray, offset: float, time_limit: float) -> float | None:
     rows = [r for r in lp.rows if r in lp.row_bounds]
     start: list[int] = [0]
     index: list[int] = []
@@ -149,10 +143,9 @@ def _solve(
     model.a_matrix_.index_ = np.array(index, dtype=np.int32)
     model.a_matrix_.value_ = np.array(value)
     model.offset_ = offset
-    solver = lp_solver(time_limit, method)
+    solver = lp_solver(time_limit)  # dual simplex: faster than interior point here
     solver.passModel(model)
     solver.run()
     if solver.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         return None
-    result = float(solver.getInfo().objective_function_value)
-    return lowered(result) if method == "ipm" else result
+    return float(solver.getInfo().objective_function_value)

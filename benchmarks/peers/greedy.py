@@ -4,7 +4,7 @@ Highest priority first (required and locked items before the rest), the cheapest
 free specialist first, in-house first on projects with a share rule; every hard rule it can
 see locally is kept, then outsourced hours are trimmed until each share rule holds. It is the
 engine's own ``manager`` greedy ordering (:func:`allocator.greedy.greedy_solution`), alone.
-:func:`cost_at_coverage` is the engine held to the greedy's coverage, to compare costs at
+:func:`cost_at_greedy_coverage` is the engine held to the greedy's coverage, to compare costs at
 equal coverage.
 """
 
@@ -19,7 +19,7 @@ from allocator.eligibility import compute_eligibility
 from allocator.greedy import greedy_solution
 from allocator.model.build import build_model
 from allocator.model.data import QUARTER, build_model_data, restrict_candidates
-from allocator.model.solution import read_solution
+from allocator.model.solution import evaluate, read_solution
 from allocator.plan import build_plan
 from allocator.schema import Instance, Plan
 from allocator.solve import TRIPLE_BUDGET
@@ -40,17 +40,18 @@ def solve_greedy(instance: Instance) -> Plan:
     )
 
 
-def cost_at_coverage(instance: Instance, coverage: float, time_limit: float) -> Plan:
-    """Our engine's cheapest plan whose coverage is no worse than ``coverage``.
+def cost_at_greedy_coverage(instance: Instance, time_limit: float) -> Plan:
+    """Our engine's cheapest plan whose coverage is no worse than the manager greedy's.
 
     The comparison "at equal coverage, how much cheaper than the greedy": the engine's model
-    with the extra rule coverage ≤ ``coverage`` (priority-weighted unmet hours), minimising
-    cost from the manager greedy's plan as the hint, for ``time_limit`` seconds in all.
+    with the extra rule coverage ≤ the greedy's (priority-weighted unmet hours), minimising
+    cost from the greedy's plan as the hint, for ``time_limit`` seconds in all.
     Raises ``RuntimeError`` when CP-SAT finds no plan in time.
     """
     started = time.perf_counter()
     data = build_model_data(instance, compute_eligibility(instance))
     greedy = greedy_solution(data, ordering="manager")
+    coverage = evaluate(data, greedy)["coverage"]
     # large instances: the same candidate restriction as the engine (the bound is then omitted)
     keep = {(s, k) for s, k, _ in greedy.hours} | {(s, w) for w, s in greedy.fills.items()}
     restricted = restrict_candidates(data, keep, TRIPLE_BUDGET) > 0

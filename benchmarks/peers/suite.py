@@ -12,7 +12,7 @@ Each generated family (seeded) is solved by:
   the soft level (:mod:`.timefold_peer`), the planning engine users would pick;
 - ``allocator``: our engine;
 - ``allocator-at-greedy-coverage``: our model held to the greedy's coverage, minimising cost
-  (:func:`.greedy.cost_at_coverage`): the cost of the greedy's coverage when optimised.
+  (:func:`.greedy.cost_at_greedy_coverage`): the cost of the greedy's coverage when optimised.
 
 Every solve runs in a fresh process (so its peak memory is its own) under the family's time
 limit, and every plan goes through the independent checker, whose recomputed coverage and cost
@@ -113,10 +113,9 @@ def solve_one(solver: str, family: str, seed: int, time_limit: float) -> dict[st
             instance, time_limit, on_best=lambda t, cov, cost: points.append((t, cov, cost))
         )
     elif solver == "allocator-at-greedy-coverage":
-        from benchmarks.peers.greedy import cost_at_coverage, solve_greedy
+        from benchmarks.peers.greedy import cost_at_greedy_coverage
 
-        greedy = check_plan(instance, solve_greedy(instance)).objective["coverage"]
-        plan = cost_at_coverage(instance, greedy, time_limit)
+        plan = cost_at_greedy_coverage(instance, time_limit)
     else:
         plan = solve(
             instance,
