@@ -20,6 +20,7 @@ def test_highs_mip_finds_the_engines_optimum_on_the_demo() -> None:
     report = check_plan(instance, mip)
     assert report.ok, report.violations
     ours = solve(instance, SolveOptions(time_limit=20, workers=2))
+    assert check_plan(instance, ours).ok
     assert ours.status == "optimal"
     assert mip.objective["coverage"] == pytest.approx(ours.objective["coverage"])
     assert mip.objective["cost"] == pytest.approx(ours.objective["cost"])
@@ -33,6 +34,7 @@ def test_greedy_peer_staffs_the_demo_within_the_rules() -> None:
     report = check_plan(instance, plan)
     assert report.ok, report.violations
     ours = solve(instance, SolveOptions(time_limit=20, workers=2))
+    assert check_plan(instance, ours).ok
     assert ours.objective["coverage"] <= report.objective["coverage"]
 
 
