@@ -47,26 +47,34 @@ class BuiltModel:
         proto = self.model.proto
         return {"variables": len(proto.variables), "constraints": len(proto.constraints)}
 
+    def values_of(self, solution: Solution) -> list[int]:
+        """A value for every variable of the model (indicators included) from ``solution``."""
+        v, targets = self.ctx.vars, self.data.targets
+        values = [0] * len(self.model.proto.variables)
+        for w, s in solution.fills.items():
+            if (s, w) in v.fill:
+                values[v.fill[s, w].index] = 1
+        assignees: set[tuple[int, int]] = set()
+        for key, q in solution.hours.items():
+            if q > 0 and key in v.hours:
+                values[v.hours[key].index] = q
+                assignees.add((key[0], key[1]))
+        for pair in assignees:
+            values[v.assignee[pair].index] = 1
+        joined = {(s, targets[k].project) for s, k in assignees}
+        joined |= {(s, targets[w].project) for w, s in solution.fills.items()}
+        for pair, var in v.joins.items():
+            values[var.index] = int(pair in joined)
+        return v.complete(values)
+
     def hint_from(self, solution: Solution) -> None:
-        """Hint every decision variable from ``solution`` (e.g. a greedy plan)."""
-        v = self.ctx.vars
+        """Hint every variable from ``solution`` (e.g. a greedy plan)."""
         model = self.model
         model.clear_hints()
-        on_fill = {(s, w) for w, s in solution.fills.items()}
-        for pair, fill in v.fill.items():
-            model.add_hint(fill, pair in on_fill)
-        assignees: set[tuple[int, int]] = set()
-        for key, var in v.hours.items():
-            q = solution.hours.get(key, 0)
-            model.add_hint(var, q)
-            if q > 0:
-                assignees.add((key[0], key[1]))
-        for pair, var in v.assignee.items():
-            model.add_hint(var, pair in assignees)
-        joined = {(s, self.data.targets[k].project) for s, k in assignees}
-        joined |= {(s, self.data.targets[w].project) for w, s in solution.fills.items()}
-        for pair, var in v.joins.items():
-            model.add_hint(var, pair in joined)
+        values = self.values_of(solution)
+        hint = model.proto.solution_hint
+        hint.vars.extend(range(len(values)))
+        hint.values.extend(values)
 
 
 def build_model(

@@ -76,6 +76,9 @@ class ModelData:
     project_ids: list[str]
     specialist_index: dict[str, int] = field(default_factory=dict)
     money_scale: int = QUARTER  # money units per currency unit
+    # per project: (in-house, all) quarter-hours planned outside the model (a neighbourhood's
+    # fixed part, see :mod:`allocator.model.neighbourhood`); the share rule counts them
+    settled_q: dict[int, tuple[int, int]] = field(default_factory=dict)
 
     @property
     def workplaces(self) -> list[TargetData]:

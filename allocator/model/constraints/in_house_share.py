@@ -1,6 +1,8 @@
 """In-house share (spec rule 7): per project, in-house hours >= share x all planned hours.
 
 With the share as a fraction ``num/den``: ``den x in_house >= num x all``, in quarter-hours.
+Hours settled outside the model (``ModelData.settled_q``, a neighbourhood's fixed part) count
+as constants.
 """
 
 from __future__ import annotations
@@ -15,11 +17,13 @@ def add(ctx: Context) -> None:
     for p, project in enumerate(ctx.data.instance.projects):
         share = Fraction(project.min_in_house_share).limit_denominator(10_000)
         terms = ctx.vars.project_hours.get(p, [])
-        if share == 0 or not any(not inside for _, inside, _ in terms):
-            continue
         num, den = share.numerator, share.denominator
+        inside_q, all_q = ctx.data.settled_q.get(p, (0, 0))
+        settled = den * inside_q - num * all_q
+        if share == 0 or not terms or (settled >= 0 and all(inside for _, inside, _ in terms)):
+            continue
         # den*in_house - num*(in_house + outsourced) >= 0
-        expr = sum(
+        expr = settled + sum(
             (den - num) * coef * var if inside else -num * coef * var for coef, inside, var in terms
         )
         guard = ctx.guards.guard(

@@ -1,0 +1,172 @@
+"""Large-neighbourhood search around the incumbent plan, one small CP-SAT model at a time.
+
+On two cores CP-SAT's own neighbourhoods of a 30 000-variable model run about one a second
+(each presolves the whole model), so a 100-specialist plan improves slowly. Here each round
+frees a few specialists chosen around one goal's weak spot, keeps everyone else's work, and
+solves the residual model (:mod:`allocator.model.neighbourhood`), which has a few thousand
+variables. The earlier goals of ``objective.order`` are pinned at the incumbent's values
+inside the small model, so no round trades them away; a round's plan is kept when it is
+lexicographically at least as good as the incumbent.
+
+Neighbourhoods grow around a seed target (for coverage an unmet one, weighted by priority and
+unmet hours; for cost a staffed one, weighted by its money): its candidates are freed, then
+the candidates of what they currently work on, until the round's size is reached. The size
+adapts: up after a round proven optimal, down after one that ran out of time.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ortools.sat.python import cp_model
+
+from allocator.model.build import build_model
+from allocator.model.data import QUARTER, ModelData
+from allocator.model.neighbourhood import residual
+from allocator.model.solution import Solution, evaluate, read_solution, unmet_quarters
+from allocator.schema import Goal
+
+ROUND_SECONDS = 1.0  # time limit of one round's small model
+MIN_FREED, MAX_FREED = 4, 60  # the range of specialists one round may free
+
+
+@dataclass
+class LnsStats:
+    rounds: int = 0
+    improving: int = 0
+    proven: int = 0  # rounds whose small model was solved to optimality
+    freed: int = 0  # size of the last neighbourhood
+
+
+def _units(data: ModelData, goal: Goal, value: float) -> int:
+    """A goal value (reported units) in the model's integer units."""
+    return round(value * (QUARTER if goal == "coverage" else data.money_scale))
+
+
+def _key(data: ModelData, solution: Solution, goals: list[Goal]) -> list[float]:
+    values = evaluate(data, solution)
+    return [values[g] for g in goals]
+
+
+def _seed(data: ModelData, solution: Solution, goal: Goal, rng: random.Random) -> int | None:
+    """A target to grow the neighbourhood from (weighted by what ``goal`` loses on it)."""
+    if goal == "coverage":
+        unmet = unmet_quarters(data, solution)
+        weights = [t.priority * unmet[t.index] for t in data.targets]
+    else:
+        money: dict[int, int] = defaultdict(int)
+        for s, k, _, q in solution.rows(data):
+            money[k] += data.rate[s] * q
+        weights = [money[t.index] for t in data.targets]
+    if sum(weights) <= 0:
+        return None
+    return rng.choices(range(len(data.targets)), weights=weights)[0]
+
+
+def _neighbourhood(
+    data: ModelData,
+    solution: Solution,
+    seed: int,
+    size: int,
+    locked: set[int],
+    rng: random.Random,
+) -> set[int]:
+    """About ``size`` specialists around target ``seed`` (never one in ``locked``)."""
+    works_on: dict[int, set[int]] = defaultdict(set)
+    for s, k, _, _ in solution.rows(data):
+        works_on[s].add(k)
+    freed: set[int] = set()
+    queue, seen = [seed], {seed}
+    while queue and len(freed) < size:
+        k = queue.pop(0)
+        candidates = [s for s in data.targets[k].eligible if s not in locked and s not in freed]
+        rng.shuffle(candidates)
+        for s in candidates[: max(2, size // 4)]:
+            freed.add(s)
+            for other in works_on[s]:
+                if other not in seen:
+                    seen.add(other)
+                    queue.append(other)
+            if len(freed) >= size:
+                break
+        if not queue and len(freed) < size:
+            extra = [k for k in range(len(data.targets)) if k not in seen]
+            if extra:
+                k = rng.choice(extra)
+                seen.add(k)
+                queue.append(k)
+    return freed
+
+
+def improve(
+    data: ModelData,
+    solution: Solution,
+    goals: list[Goal],
+    deadline: float,
+    *,
+    workers: int = 1,
+    seed: int = 0,
+    stop: threading.Event | None = None,
+    on_improve: Callable[[Solution, list[float]], None] | None = None,
+) -> tuple[Solution, LnsStats]:
+    """Improve ``solution`` on ``goals[-1]`` with ``goals[:-1]`` never worse, until ``deadline``.
+
+    ``solution`` must satisfy every hard rule (each round's plan then does too);
+    ``on_improve(plan, values)`` is called with each strictly better plan and its goal values
+    (reported units, ``goals`` order). Returns the best plan found and the search's
+    statistics.
+    """
+    goal = goals[-1]
+    rng = random.Random(seed)
+    locked = {data.specialist_index[f.specialist] for f in data.instance.fixed}
+    size = max(MIN_FREED, min(MAX_FREED, len(data.capacity_q) // 5))
+    stats = LnsStats()
+    best, best_key = solution, _key(data, solution, goals)
+    while time.perf_counter() < deadline - 0.2 and not (stop is not None and stop.is_set()):
+        target = _seed(data, best, goal, rng)
+        if target is None:
+            break
+        freed = _neighbourhood(data, best, target, size, locked, rng)
+        stats.rounds += 1
+        stats.freed = len(freed)
+        if not freed:
+            continue
+        res = residual(data, best, freed)
+        if not res.data.targets:
+            continue
+        built = build_model(res.data.instance, data=res.data)
+        part = res.restrict(best)
+        values = evaluate(res.data, part)
+        for pinned in goals[:-1]:
+            built.model.add(built.goal(pinned) <= _units(res.data, pinned, values[pinned]))
+        built.model.minimize(built.goal(goal))
+        built.hint_from(part)
+        solver = cp_model.CpSolver()
+        solver.parameters.num_workers = workers
+        solver.parameters.random_seed = rng.randrange(1 << 30)
+        solver.parameters.max_time_in_seconds = max(
+            0.05, min(ROUND_SECONDS, deadline - time.perf_counter())
+        )
+        status = solver.solve(built.model)
+        if status == cp_model.OPTIMAL:
+            stats.proven += 1
+            size = min(MAX_FREED, size + 1 + size // 10)
+        else:
+            size = max(MIN_FREED, size - 1 - size // 10)
+        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            continue
+        found = read_solution(list(solver.response_proto.solution), built.ctx.vars)
+        candidate = res.merge(best, found)
+        key = _key(data, candidate, goals)
+        if key < best_key:
+            stats.improving += 1
+            if on_improve is not None:
+                on_improve(candidate, key)
+        if key <= best_key:
+            best, best_key = candidate, key
+    return best, stats

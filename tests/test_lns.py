@@ -1,0 +1,193 @@
+"""Large-neighbourhood search: the residual model of a neighbourhood, the search, the solve.
+
+- A neighbourhood's residual data restricts the incumbent to a valid plan of the small model,
+  and merging any plan of the small model back gives a whole plan that the independent
+  checker accepts, whose goals moved by exactly as much as the small model's.
+- The search never worsens the incumbent lexicographically, never trades an earlier goal,
+  never moves a specialist named by a fixed assignment, and its plans pass the checker.
+- ``solve`` with neighbourhoods switched on (for every model size) keeps fixed and required
+  items and every hard rule.
+"""
+
+from __future__ import annotations
+
+import importlib
+import random
+import time
+
+import pytest
+from ortools.sat.python import cp_model
+
+from allocator import SolveOptions, check_plan, load_instance, solve
+from allocator.eligibility import compute_eligibility
+from allocator.generate import GeneratorConfig, generate_instance
+from allocator.greedy import best_greedy
+from allocator.lns import improve
+from allocator.model.build import build_model
+from allocator.model.data import ModelData, build_model_data
+from allocator.model.neighbourhood import residual
+from allocator.model.solution import Solution, evaluate, read_solution
+from allocator.plan import build_plan
+from allocator.schema import Instance
+
+solve_module = importlib.import_module("allocator.solve")  # the package exports solve()
+
+SHAPES = [
+    # (program, tightness, seed, specialists, projects, days)
+    ("mixed", 1.3, 31, 30, 4, 8),
+    ("project_based", 1.2, 32, 26, 3, 6),
+    ("time_based", 1.3, 33, 24, 4, 6),
+]
+
+
+def _instance(shape: tuple[str, float, int, int, int, int], **extra: object) -> Instance:
+    program, tightness, seed, specialists, projects, days = shape
+    config = GeneratorConfig(
+        seed=seed,
+        specialists=specialists,
+        projects=projects,
+        days=days,
+        tightness=tightness,
+        program=program,
+        in_house_share=0.4,
+        **extra,  # type: ignore[arg-type]
+    )
+    return load_instance(generate_instance(config))
+
+
+def _checked(instance: Instance, data: ModelData, solution: Solution) -> None:
+    plan = build_plan(data, solution, stages=[], complete=False, wall_seconds=0, statistics={})
+    report = check_plan(instance, plan)
+    assert report.ok, report.violations
+    for goal, value in report.objective.items():
+        assert plan.objective[goal] == pytest.approx(value, abs=0.01), goal
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=[s[0] for s in SHAPES])
+def test_a_neighbourhood_plan_merged_back_is_valid_and_moves_goals_as_the_small_model(
+    shape: tuple[str, float, int, int, int, int],
+) -> None:
+    instance = _instance(shape)
+    data = build_model_data(instance, compute_eligibility(instance))
+    incumbent = best_greedy(data, ["coverage", "cost"])
+    _checked(instance, data, incumbent)
+    rng = random.Random(shape[2])
+    for _ in range(3):
+        freed = set(rng.sample(range(len(instance.specialists)), 8))
+        res = residual(data, incumbent, freed)
+        part = res.restrict(incumbent)
+        same = res.merge(incumbent, part)
+        assert (same.fills, same.hours) == (incumbent.fills, incumbent.hours)
+        built = build_model(res.data.instance, data=res.data)
+        built.model.minimize(built.goal("coverage"))
+        built.hint_from(part)
+        solver = cp_model.CpSolver()
+        solver.parameters.num_workers = 2
+        solver.parameters.max_time_in_seconds = 5
+        status = solver.solve(built.model)
+        assert status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+        found = read_solution(list(solver.response_proto.solution), built.ctx.vars)
+        merged = res.merge(incumbent, found)
+        _checked(instance, data, merged)
+        small_before = evaluate(res.data, part)["coverage"]
+        small_after = evaluate(res.data, found)["coverage"]
+        assert small_after <= small_before
+        whole_before = evaluate(data, incumbent)["coverage"]
+        assert evaluate(data, merged)["coverage"] == pytest.approx(
+            whole_before + small_after - small_before
+        )
+        # only the freed specialists' work changed
+        kept = {k: q for k, q in incumbent.hours.items() if k[0] not in freed}
+        assert {k: q for k, q in merged.hours.items() if k[0] not in freed} == kept
+        incumbent = merged
+
+
+def test_the_search_improves_coverage_then_cost_without_trading_coverage() -> None:
+    instance = _instance(SHAPES[0])
+    data = build_model_data(instance, compute_eligibility(instance))
+    start = best_greedy(data, ["coverage", "cost"])
+    before = evaluate(data, start)
+    seen: list[list[float]] = []
+    found, stats = improve(
+        data,
+        start,
+        ["coverage"],
+        time.perf_counter() + 4,
+        workers=2,
+        on_improve=lambda _, key: seen.append(key),
+    )
+    after = evaluate(data, found)
+    assert stats.rounds > 0
+    assert after["coverage"] <= before["coverage"]
+    assert seen == sorted(seen, reverse=True)  # each report strictly better
+    if seen:
+        assert seen[-1] == [after["coverage"]]
+    _checked(instance, data, found)
+    cheaper, _ = improve(data, found, ["coverage", "cost"], time.perf_counter() + 3, workers=2)
+    final = evaluate(data, cheaper)
+    assert final["coverage"] <= after["coverage"]
+    assert (final["coverage"], final["cost"]) <= (after["coverage"], after["cost"])
+    _checked(instance, data, cheaper)
+
+
+def test_the_search_never_moves_a_fixed_specialist() -> None:
+    instance = _instance(SHAPES[0])
+    data = build_model_data(instance, compute_eligibility(instance))
+    start = best_greedy(data, ["coverage", "cost"])
+    fixed = sorted({s for s, _, _, _ in start.rows(data)})[:5]
+    raw = instance.model_dump(mode="json", exclude_none=True)
+    names = [instance.specialists[s].id for s in fixed]
+    work = {(s, k) for s, k, _, _ in start.rows(data) if s in fixed}
+    raw["fixed"] = [
+        {"specialist": instance.specialists[s].id, "task": data.targets[k].target.id}
+        if not data.targets[k].is_workplace
+        else {"specialist": instance.specialists[s].id, "workplace": data.targets[k].target.id}
+        for s, k in sorted(work)
+    ]
+    locked = load_instance(raw)
+    data = build_model_data(locked, compute_eligibility(locked))
+    found, stats = improve(data, start, ["coverage"], time.perf_counter() + 3, workers=2)
+    assert stats.rounds > 0
+    for s in fixed:
+        before = sorted(r for r in start.rows(data) if r[0] == s)
+        assert sorted(r for r in found.rows(data) if r[0] == s) == before, names
+    _checked(locked, data, found)
+
+
+def test_solve_by_neighbourhoods_keeps_locked_and_required_items(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(solve_module, "LNS_MIN_VARIABLES", 0)
+    instance = _instance(SHAPES[0], required_fraction=0.2)
+    assert any(t.required for t in instance.tasks) or any(w.required for w in instance.workplaces)
+    plan = solve(instance, SolveOptions(time_limit=8, workers=2))
+    assert plan.status in ("optimal", "feasible"), plan.explanation
+    report = check_plan(instance, plan)
+    assert report.ok, report.violations
+    for goal, value in report.objective.items():
+        assert plan.objective[goal] == pytest.approx(value, abs=0.01), goal
+    data = build_model_data(instance, compute_eligibility(instance))
+    greedy = evaluate(data, best_greedy(data, ["coverage", "cost", "stability"]))
+    assert plan.objective["coverage"] <= greedy["coverage"]
+    assert [s["goal"] for s in plan.statistics["stages"]] == ["coverage", "cost", "stability"]
+
+
+def test_solve_by_neighbourhoods_reports_progress_and_beats_the_greedy(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(solve_module, "LNS_MIN_VARIABLES", 0)
+    instance = _instance(SHAPES[1])
+    seen: list[float] = []
+    plan = solve(
+        instance,
+        SolveOptions(
+            time_limit=6,
+            workers=2,
+            progress=lambda p: seen.append(p.objective) if p.stage == "coverage" else None,
+        ),
+    )
+    report = check_plan(instance, plan)
+    assert report.ok, report.violations
+    assert seen and seen[0] is not None
+    assert plan.objective["coverage"] <= seen[0]
+    assert plan.objective["coverage"] == pytest.approx(min(s for s in seen if s is not None))
