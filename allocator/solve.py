@@ -381,7 +381,9 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Plan:
                 first_hint = _better(data, order, first_hint, guided)
             scale = _goal_scale(data, goal)
             floor = None if candidates else max(0.0, lp.value or 0.0)  # model units
-            stage_lns = lns and goal in ("coverage", "cost")
+            # stability by neighbourhoods only without a previous plan: a neighbourhood's
+            # model counts split days, not the changes against the previous plan
+            stage_lns = lns and (goal != "stability" or instance.previous_plan is None)
             if stage_lns and (solution is not None or not locked):
                 # a valid plan to start from: the search is all neighbourhoods
                 solution = _improve(

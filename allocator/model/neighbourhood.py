@@ -54,18 +54,25 @@ class Residual:
         return Solution(fills, hours)
 
 
-def residual(data: ModelData, solution: Solution, freed: set[int]) -> Residual:
+def residual(
+    data: ModelData, solution: Solution, freed: set[int], projects: set[int] | None = None
+) -> Residual:
     """The data left to decide when only ``freed`` specialists may change ``solution``.
 
-    ``solution`` must satisfy every hard rule; it then restricts to a solution of the
-    residual data (:meth:`Residual.restrict`), so the small model is feasible.
+    ``projects`` (default: all) narrows where the freed specialists may work to these
+    projects and the ones they already work on, which keeps the small model small on large
+    instances. ``solution`` must satisfy every hard rule; it then restricts to a solution of
+    the residual data (:meth:`Residual.restrict`), so the small model is feasible.
     """
     done: dict[int, int] = defaultdict(int)
     people: dict[int, set[int]] = defaultdict(set)
     inside: dict[int, int] = defaultdict(int)
     total: dict[int, int] = defaultdict(int)
+    allowed = None if projects is None else set(projects)
     for s, k, _, q in solution.rows(data):
         if s in freed:
+            if allowed is not None:
+                allowed.add(data.targets[k].project)
             continue
         p = data.targets[k].project
         total[p] += q
@@ -76,6 +83,8 @@ def residual(data: ModelData, solution: Solution, freed: set[int]) -> Residual:
     targets: list[TargetData] = []
     origin: list[int] = []
     for t in data.targets:
+        if allowed is not None and t.project not in allowed:
+            continue
         eligible = {s: days for s, days in t.eligible.items() if s in freed}
         if not eligible:
             continue

@@ -45,8 +45,11 @@ def unmet_quarters(data: ModelData, solution: Solution) -> list[int]:
     return [t.demand_q - done[t.index] for t in data.targets]
 
 
-def evaluate(data: ModelData, solution: Solution) -> dict[str, float]:
-    """Coverage (priority x unmet hours), cost (currency) and stability of ``solution``."""
+def evaluate(data: ModelData, solution: Solution, *, stable: bool = True) -> dict[str, float]:
+    """Coverage (priority x unmet hours), cost (currency) and stability of ``solution``.
+
+    ``stable=False`` leaves stability out (it is the costliest to count).
+    """
     rows = solution.rows(data)
     unmet = unmet_quarters(data, solution)
     coverage = sum(t.priority * unmet[t.index] for t in data.targets) / QUARTER
@@ -57,11 +60,10 @@ def evaluate(data: ModelData, solution: Solution) -> dict[str, float]:
     for s, p in joined:
         if projects[p].id not in specialists[s].familiar_projects:
             money += quarters(projects[p].onboarding_hours) * data.rate[s]
-    return {
-        "coverage": coverage,
-        "cost": round(money / data.money_scale, 6),
-        "stability": float(stability(data, solution, rows)),
-    }
+    values = {"coverage": coverage, "cost": round(money / data.money_scale, 6)}
+    if stable:
+        values["stability"] = float(stability(data, solution, rows))
+    return values
 
 
 def stability(data: ModelData, solution: Solution, rows: list[tuple[int, int, int, int]]) -> int:
