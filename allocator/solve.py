@@ -211,7 +211,7 @@ def _improve(
     return best
 
 
-def _has_locked_items(instance: Instance) -> bool:
+def has_locked_items(instance: Instance) -> bool:
     """Fixed assignments or required items: the only rules the greedy plan may break."""
     return (
         bool(instance.fixed)
@@ -239,7 +239,7 @@ def _stopped_early(
     """
     stats["stopped"] = "before the search found a plan"
     wall = time.perf_counter() - started
-    if _has_locked_items(instance):
+    if has_locked_items(instance):
         return empty_plan(instance, "unknown", wall, stats)
     stages: list[tuple[str, float | None, float | None]] = [(g, None, None) for g in order]
     return build_plan(
@@ -347,7 +347,7 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Plan:
 
     solver = _configure_solver(instance, options, built.size()["variables"])
     lns = built.size()["variables"] > LNS_MIN_VARIABLES
-    locked = _has_locked_items(instance)
+    locked = has_locked_items(instance)
     stages: list[StageResult] = []
     solution: Solution | None = None
     watchdog = _Watchdog(solver, options.stop)

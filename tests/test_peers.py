@@ -8,8 +8,10 @@ import pytest
 from conftest import INSTANCES, instance_dict, person
 
 from allocator import SolveOptions, check_plan, load_instance, load_instance_file, solve
+from allocator.generate import GeneratorConfig, generate_instance
+from benchmarks.peers import greedy as peers_greedy
 from benchmarks.peers import timefold_peer
-from benchmarks.peers.greedy import solve_greedy
+from benchmarks.peers.greedy import cost_at_greedy_coverage, solve_greedy
 from benchmarks.peers.highs_mip import solve_mip
 from benchmarks.peers.timefold_peer import solve_timefold
 
@@ -36,6 +38,23 @@ def test_greedy_peer_staffs_the_demo_within_the_rules() -> None:
     ours = solve(instance, SolveOptions(time_limit=20, workers=2))
     assert check_plan(instance, ours).ok
     assert ours.objective["coverage"] <= report.objective["coverage"]
+
+
+@pytest.mark.parametrize("neighbourhoods", [False, True], ids=["cp-sat", "neighbourhoods"])
+def test_cost_at_greedy_coverage_is_never_worse_than_the_greedy(
+    neighbourhoods: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if neighbourhoods:  # the path large instances take, on a small one
+        monkeypatch.setattr(peers_greedy, "LNS_MIN_VARIABLES", 0)
+    config = GeneratorConfig(seed=5, specialists=24, projects=3, days=6, tightness=1.2)
+    instance = load_instance(generate_instance(config))
+    greedy = check_plan(instance, solve_greedy(instance))
+    plan = cost_at_greedy_coverage(instance, 4)
+    report = check_plan(instance, plan)
+    assert greedy.ok and report.ok, report.violations
+    assert report.objective["coverage"] <= greedy.objective["coverage"]
+    assert report.objective["cost"] <= greedy.objective["cost"]
+    assert ("neighbourhoods" in str(plan.statistics["solver"])) == neighbourhoods
 
 
 @pytest.fixture(scope="module")

@@ -17,12 +17,13 @@ from ortools.sat.python import cp_model
 
 from allocator.eligibility import compute_eligibility
 from allocator.greedy import greedy_solution
+from allocator.lns import improve
 from allocator.model.build import build_model
 from allocator.model.data import QUARTER, build_model_data, restrict_candidates
 from allocator.model.solution import evaluate, read_solution
 from allocator.plan import build_plan
 from allocator.schema import Instance, Plan
-from allocator.solve import TRIPLE_BUDGET
+from allocator.solve import LNS_MIN_VARIABLES, TRIPLE_BUDGET, has_locked_items
 
 
 def solve_greedy(instance: Instance) -> Plan:
@@ -56,6 +57,19 @@ def cost_at_greedy_coverage(instance: Instance, time_limit: float) -> Plan:
     keep = {(s, k) for s, k, _ in greedy.hours} | {(s, w) for w, s in greedy.fills.items()}
     restricted = restrict_candidates(data, keep, TRIPLE_BUDGET) > 0
     built = build_model(instance, data=data)
+    if built.size()["variables"] > LNS_MIN_VARIABLES and not has_locked_items(instance):
+        # as the engine does on large models: by neighbourhoods, from the (valid) greedy plan
+        deadline = started + time_limit
+        workers = os.cpu_count() or 1
+        found, _ = improve(data, greedy, ["coverage", "cost"], deadline, workers=workers)
+        return build_plan(
+            data,
+            found,
+            stages=[],
+            complete=False,
+            wall_seconds=time.perf_counter() - started,
+            statistics={"solver": "allocator at greedy coverage (neighbourhoods)", **built.size()},
+        )
     built.model.add(built.goal("coverage") <= round(coverage * QUARTER))
     built.model.minimize(built.goal("cost"))
     built.hint_from(greedy)
