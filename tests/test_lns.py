@@ -154,10 +154,14 @@ def test_the_search_never_moves_a_fixed_specialist() -> None:
     _checked(locked, data, found)
 
 
+@pytest.mark.parametrize("whole_first", [False, True], ids=["neighbourhoods", "cp-sat-first"])
 def test_solve_by_neighbourhoods_keeps_locked_and_required_items(
-    monkeypatch: pytest.MonkeyPatch,
+    whole_first: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(solve_module, "LNS_MIN_VARIABLES", 0)
+    # neighbourhoods only (as above 20k variables), or CP-SAT on the whole model first (as
+    # between 5k and 20k); with required items both start from CP-SAT's first valid plan
+    monkeypatch.setattr(solve_module, "LNS_MIN_VARIABLES", 10**9 if whole_first else 0)
+    monkeypatch.setattr(solve_module, "PROOF_VARIABLES", 0)
     instance = _instance(SHAPES[0], required_fraction=0.2)
     assert any(t.required for t in instance.tasks) or any(w.required for w in instance.workplaces)
     plan = solve(instance, SolveOptions(time_limit=8, workers=2))
@@ -169,13 +173,16 @@ def test_solve_by_neighbourhoods_keeps_locked_and_required_items(
     data = build_model_data(instance, compute_eligibility(instance))
     greedy = evaluate(data, best_greedy(data, ["coverage", "cost", "stability"]))
     assert plan.objective["coverage"] <= greedy["coverage"]
-    assert [s["goal"] for s in plan.statistics["stages"]] == ["coverage", "cost", "stability"]
+    stages = plan.statistics["stages"]
+    assert [s["goal"] for s in stages] == ["coverage", "cost", "stability"]
+    assert sum(s["neighbourhoods"] for s in stages) > 0
 
 
 def test_solve_by_neighbourhoods_reports_progress_and_beats_the_greedy(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(solve_module, "LNS_MIN_VARIABLES", 0)
+    monkeypatch.setattr(solve_module, "PROOF_VARIABLES", 0)
     instance = _instance(SHAPES[1])
     seen: list[float] = []
     plan = solve(
@@ -188,6 +195,7 @@ def test_solve_by_neighbourhoods_reports_progress_and_beats_the_greedy(
     )
     report = check_plan(instance, plan)
     assert report.ok, report.violations
+    assert plan.statistics["stages"][0]["neighbourhoods"] > 0
     assert seen and seen[0] is not None
     assert plan.objective["coverage"] <= seen[0]
     assert plan.objective["coverage"] == pytest.approx(min(s for s in seen if s is not None))
