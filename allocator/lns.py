@@ -33,7 +33,7 @@ from ortools.sat.python import cp_model
 from allocator.model.build import build_model
 from allocator.model.data import QUARTER, ModelData
 from allocator.model.neighbourhood import residual
-from allocator.model.solution import Solution, evaluate, read_solution, unmet_quarters
+from allocator.model.solution import Solution, evaluate, read_solution
 from allocator.schema import Goal
 
 ROUND_SECONDS = 0.25  # time limit of one round's small model
@@ -58,14 +58,19 @@ def _key(data: ModelData, solution: Solution, goals: list[Goal]) -> list[float]:
     return [values[g] for g in goals]
 
 
-def _seed(data: ModelData, solution: Solution, goal: Goal, rng: random.Random) -> int | None:
+Row = tuple[int, int, int, int]  # (specialist, target, day, quarter-hours)
+
+
+def _seed(data: ModelData, rows: list[Row], goal: Goal, rng: random.Random) -> int | None:
     """A target to grow the neighbourhood from (weighted by what ``goal`` loses on it)."""
     if goal == "coverage":
-        unmet = unmet_quarters(data, solution)
+        unmet = [t.demand_q for t in data.targets]
+        for _, k, _, q in rows:
+            unmet[k] -= q
         weights = [t.priority * unmet[t.index] for t in data.targets]
     elif goal == "stability":  # targets worked on split days
         on_day: dict[tuple[int, int], set[int]] = defaultdict(set)
-        for s, k, d, _ in solution.rows(data):
+        for s, k, d, _ in rows:
             on_day[s, d].add(k)
         split = [0] * len(data.targets)
         for worked in on_day.values():
@@ -75,7 +80,7 @@ def _seed(data: ModelData, solution: Solution, goal: Goal, rng: random.Random) -
         weights = split
     else:
         money: dict[int, int] = defaultdict(int)
-        for s, k, _, q in solution.rows(data):
+        for s, k, _, q in rows:
             money[k] += data.rate[s] * q
         weights = [money[t.index] for t in data.targets]
     if sum(weights) <= 0:
@@ -85,7 +90,7 @@ def _seed(data: ModelData, solution: Solution, goal: Goal, rng: random.Random) -
 
 def _neighbourhood(
     data: ModelData,
-    solution: Solution,
+    rows: list[Row],
     seed: int,
     size: int,
     locked: set[int],
@@ -94,7 +99,7 @@ def _neighbourhood(
     """About ``size`` specialists around target ``seed`` (never one in ``locked``), and the
     projects of the targets met on the way (where the freed specialists may then work)."""
     works_on: dict[int, set[int]] = defaultdict(set)
-    for s, k, _, _ in solution.rows(data):
+    for s, k, _, _ in rows:
         works_on[s].add(k)
     freed: set[int] = set()
     queue, seen = [seed], {seed}
@@ -143,23 +148,25 @@ def improve(
     size = min(START_FREED, len(data.capacity_q))
     stats = LnsStats()
     best, best_key = solution, _key(data, solution, goals)
+    rows = best.rows(data)
+    stable = goal == "stability"
     while time.perf_counter() < deadline - 0.2 and not (stop is not None and stop.is_set()):
-        target = _seed(data, best, goal, rng)
+        target = _seed(data, rows, goal, rng)
         if target is None:
             break
-        freed, projects = _neighbourhood(data, best, target, size, locked, rng)
+        freed, projects = _neighbourhood(data, rows, target, size, locked, rng)
         stats.rounds += 1
         stats.freed = len(freed)
         if not freed:
             continue
-        res = residual(data, best, freed, projects)
+        res = residual(data, best, freed, projects, rows)
         if not res.data.targets:
             continue
         built = build_model(res.data.instance, data=res.data)
         part = res.restrict(best)
-        values = evaluate(res.data, part, stable=goal == "stability")
+        before = evaluate(res.data, part, stable=stable)
         for pinned in goals[:-1]:
-            built.model.add(built.goal(pinned) <= _units(res.data, pinned, values[pinned]))
+            built.model.add(built.goal(pinned) <= _units(res.data, pinned, before[pinned]))
         built.model.minimize(built.goal(goal))
         built.hint_from(part)
         solver = cp_model.CpSolver()
@@ -177,12 +184,16 @@ def improve(
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             continue
         found = read_solution(list(solver.response_proto.solution), built.ctx.vars)
-        candidate = res.merge(best, found)
-        key = _key(data, candidate, goals)
+        after = evaluate(res.data, found, stable=stable)
+        # each goal of the whole plan moves exactly as the small model's (see residual)
+        key = [value + after[g] - before[g] for value, g in zip(best_key, goals, strict=True)]
+        if key > best_key:
+            continue
+        best = res.merge(best, found)
+        rows = best.rows(data)
         if key < best_key:
             stats.improving += 1
             if on_improve is not None:
-                on_improve(candidate, key)
-        if key <= best_key:
-            best, best_key = candidate, key
+                on_improve(best, key)
+        best_key = key
     return best, stats

@@ -55,21 +55,26 @@ class Residual:
 
 
 def residual(
-    data: ModelData, solution: Solution, freed: set[int], projects: set[int] | None = None
+    data: ModelData,
+    solution: Solution,
+    freed: set[int],
+    projects: set[int] | None = None,
+    rows: list[tuple[int, int, int, int]] | None = None,
 ) -> Residual:
     """The data left to decide when only ``freed`` specialists may change ``solution``.
 
     ``projects`` (default: all) narrows where the freed specialists may work to these
     projects and the ones they already work on, which keeps the small model small on large
-    instances. ``solution`` must satisfy every hard rule; it then restricts to a solution of
-    the residual data (:meth:`Residual.restrict`), so the small model is feasible.
+    instances. ``rows`` are ``solution.rows(data)`` when the caller has them. ``solution``
+    must satisfy every hard rule; it then restricts to a solution of the residual data
+    (:meth:`Residual.restrict`), so the small model is feasible.
     """
     done: dict[int, int] = defaultdict(int)
     people: dict[int, set[int]] = defaultdict(set)
     inside: dict[int, int] = defaultdict(int)
     total: dict[int, int] = defaultdict(int)
     allowed = None if projects is None else set(projects)
-    for s, k, _, q in solution.rows(data):
+    for s, k, _, q in solution.rows(data) if rows is None else rows:
         if s in freed:
             if allowed is not None:
                 allowed.add(data.targets[k].project)
