@@ -41,7 +41,7 @@ class _State:
 
     def fits_workplace(self, s: int, t: TargetData) -> bool:
         days = t.eligible[s]
-        if not self.may_join(s, t.project):
+        if not days or not self.may_join(s, t.project):  # no day to work: no use filling
             return False
         if t.exclusive and any(d in self.busy[s] for d in t.days):
             return False

@@ -50,7 +50,7 @@ class LnsStats:
 
 def _units(data: ModelData, goal: Goal, value: float) -> int:
     """A goal value (reported units) in the model's integer units."""
-    return round(value * (QUARTER if goal == "coverage" else data.money_scale))
+    return round(value * {"coverage": QUARTER, "cost": data.money_scale}.get(goal, 1))
 
 
 def _key(data: ModelData, solution: Solution, goals: list[Goal]) -> list[float]:
@@ -61,8 +61,11 @@ def _key(data: ModelData, solution: Solution, goals: list[Goal]) -> list[float]:
 Row = tuple[int, int, int, int]  # (specialist, target, day, quarter-hours)
 
 
-def _seed(data: ModelData, rows: list[Row], goal: Goal, rng: random.Random) -> int | None:
-    """A target to grow the neighbourhood from (weighted by what ``goal`` loses on it)."""
+def _seed(
+    data: ModelData, rows: list[Row], goal: Goal, freeable: list[bool], rng: random.Random
+) -> int | None:
+    """A target to grow the neighbourhood from (weighted by what ``goal`` loses on it),
+    among those with a candidate the search may free (``freeable``)."""
     if goal == "coverage":
         unmet = [t.demand_q for t in data.targets]
         for _, k, _, q in rows:
@@ -83,6 +86,7 @@ def _seed(data: ModelData, rows: list[Row], goal: Goal, rng: random.Random) -> i
         for s, k, _, q in rows:
             money[k] += data.rate[s] * q
         weights = [money[t.index] for t in data.targets]
+    weights = [w if ok else 0 for w, ok in zip(weights, freeable, strict=True)]
     if sum(weights) <= 0:
         return None
     return rng.choices(range(len(data.targets)), weights=weights)[0]
@@ -103,6 +107,7 @@ def _neighbourhood(
         works_on[s].add(k)
     freed: set[int] = set()
     queue, seen = [seed], {seed}
+    others: list[int] | None = None  # the other targets in random order, drawn when needed
     while queue and len(freed) < size:
         k = queue.pop(0)
         candidates = [s for s in data.targets[k].eligible if s not in locked and s not in freed]
@@ -116,9 +121,13 @@ def _neighbourhood(
             if len(freed) >= size:
                 break
         if not queue and len(freed) < size:
-            extra = [k for k in range(len(data.targets)) if k not in seen]
-            if extra:
-                k = rng.choice(extra)
+            if others is None:
+                others = [k for k in range(len(data.targets)) if k not in seen]
+                rng.shuffle(others)
+            while others and others[-1] in seen:
+                others.pop()
+            if others:
+                k = others.pop()
                 seen.add(k)
                 queue.append(k)
     return freed, {data.targets[k].project for k in seen}
@@ -133,25 +142,35 @@ def improve(
     workers: int = 1,
     seed: int = 0,
     stop: threading.Event | None = None,
+    bound: float | None = None,
     on_improve: Callable[[Solution, list[float]], None] | None = None,
 ) -> tuple[Solution, LnsStats]:
     """Improve ``solution`` on ``goals[-1]`` with ``goals[:-1]`` never worse, until ``deadline``.
 
-    ``solution`` must satisfy every hard rule (each round's plan then does too);
+    ``solution`` must satisfy every hard rule (each round's plan then does too). The search
+    ends early once the goal reaches ``bound`` (a proven lower bound, reported units).
     ``on_improve(plan, values)`` is called with each strictly better plan and its goal values
     (reported units, ``goals`` order). Returns the best plan found and the search's
     statistics.
+
+    Raises ``ValueError`` when ``goals`` holds stability and the instance has a previous plan:
+    a neighbourhood's model counts split days only, not the changes against that plan.
     """
     goal = goals[-1]
+    stable = "stability" in goals
+    if stable and data.instance.previous_plan is not None:
+        raise ValueError("stability against a previous plan is not searched by neighbourhoods")
     rng = random.Random(seed)
     locked = {data.specialist_index[f.specialist] for f in data.instance.fixed}
-    size = min(START_FREED, len(data.capacity_q))
+    freeable = [any(s not in locked for s in t.eligible) for t in data.targets]
+    size = min(START_FREED, len(data.capacity_q) - len(locked))
     stats = LnsStats()
     best, best_key = solution, _key(data, solution, goals)
     rows = best.rows(data)
-    stable = goal == "stability"
     while time.perf_counter() < deadline - 0.2 and not (stop is not None and stop.is_set()):
-        target = _seed(data, rows, goal, rng)
+        if size <= 0 or (bound is not None and best_key[-1] <= bound + 1e-9):
+            break
+        target = _seed(data, rows, goal, freeable, rng)
         if target is None:
             break
         freed, projects = _neighbourhood(data, rows, target, size, locked, rng)

@@ -6,8 +6,12 @@ optimises": a goal earlier in the order is never traded for a later one). Each s
 1. solves the LP relaxation of the model with HiGHS (:mod:`allocator.model.relaxation`) for
    a proven bound (CP-SAT's own LP worker converges slowly on two cores); a dense cut of it
    in the model would cost more in presolve than it brings, so it is only reported;
-2. starts CP-SAT from a hint: for the first stage the better of the greedy plan and the
-   LP-guided greedy plan, afterwards the previous stage's solution;
+2. searches from a hint: for the first stage the better of the greedy plan and the
+   LP-guided greedy plan, afterwards the previous stage's solution. Below 5 000 variables
+   CP-SAT searches the whole model for the whole stage; up to 20 000 it does so for 30 % of the
+   stage, and large-neighbourhood search (:mod:`allocator.lns`) improves its plan in the rest;
+   above 20 000 the stage is all neighbourhoods (after CP-SAT's first valid plan when fixed or
+   required items may be broken by the greedy plan);
 3. pins its goal to the best value found, so later goals never trade it away.
 
 The time limit is shared among the stages; time a stage does not use passes on.
@@ -216,6 +220,7 @@ def _improve(
         workers=_workers(data.instance, options),
         seed=instance_seed,
         stop=options.stop,
+        bound=None if floor is None else floor / scale,
         on_improve=on_improve,
     )
     return best, lns_stats.rounds
@@ -393,9 +398,12 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Plan:
                 first_hint = _better(data, order, first_hint, guided)
             scale = _goal_scale(data, goal)
             floor = None if candidates else max(0.0, lp.value or 0.0)  # model units
-            # stability by neighbourhoods only without a previous plan: a neighbourhood's
-            # model counts split days, not the changes against the previous plan
-            stage_lns = not provable and (goal != "stability" or instance.previous_plan is None)
+            # stability (as this goal or an earlier, pinned one) by neighbourhoods only without
+            # a previous plan: a neighbourhood's model counts split days, not the changes
+            # against the previous plan
+            stage_lns = not provable and (
+                "stability" not in order[:number] or instance.previous_plan is None
+            )
             if lns and stage_lns and (solution is not None or not locked):
                 # a valid plan to start from: the search is all neighbourhoods
                 solution, rounds = _improve(

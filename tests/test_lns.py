@@ -199,3 +199,77 @@ def test_solve_by_neighbourhoods_reports_progress_and_beats_the_greedy(
     assert seen and seen[0] is not None
     assert plan.objective["coverage"] <= seen[0]
     assert plan.objective["coverage"] == pytest.approx(min(s for s in seen if s is not None))
+
+
+def test_stability_as_an_earlier_goal_is_held_and_a_previous_plan_is_refused() -> None:
+    instance = _instance(SHAPES[0])
+    data = build_model_data(instance, compute_eligibility(instance))
+    start = best_greedy(data, ["stability", "coverage"])
+    before = evaluate(data, start)
+    found, stats = improve(
+        data, start, ["stability", "coverage"], time.perf_counter() + 3, workers=2
+    )
+    after = evaluate(data, found)
+    assert stats.rounds > 0
+    assert (after["stability"], after["coverage"]) <= (before["stability"], before["coverage"])
+    _checked(instance, data, found)
+    plan = build_plan(data, start, stages=[], complete=False, wall_seconds=0, statistics={})
+    raw = instance.model_dump(mode="json", exclude_none=True)
+    raw["previous_plan"] = plan.model_dump(mode="json")
+    again = load_instance(raw)
+    again_data = build_model_data(again, compute_eligibility(again))
+    with pytest.raises(ValueError, match="previous plan"):
+        improve(again_data, start, ["coverage", "stability"], time.perf_counter() + 1)
+
+
+def test_the_search_stops_at_the_bound_and_keeps_to_its_deadline_with_locks() -> None:
+    instance = _instance(SHAPES[1])
+    data = build_model_data(instance, compute_eligibility(instance))
+    start = best_greedy(data, ["coverage", "cost"])
+    value = evaluate(data, start)["coverage"]
+    began = time.perf_counter()
+    found, stats = improve(data, start, ["coverage"], began + 5, bound=value)
+    assert stats.rounds == 0 and found is start
+    raw = instance.model_dump(mode="json", exclude_none=True)
+    work = sorted({(s, k) for s, k, _ in start.hours})[::2]
+    assert work
+    raw["fixed"] = [
+        {"specialist": instance.specialists[s].id, "task": data.targets[k].target.id}
+        for s, k in work
+    ]
+    locked = load_instance(raw)
+    locked_data = build_model_data(locked, compute_eligibility(locked))
+    began = time.perf_counter()
+    found, stats = improve(locked_data, start, ["coverage"], began + 2, workers=2)
+    assert time.perf_counter() - began < 3
+    for s in {s for s, _ in work}:
+        assert sorted(r for r in found.rows(locked_data) if r[0] == s) == sorted(
+            r for r in start.rows(locked_data) if r[0] == s
+        )
+
+
+@pytest.mark.parametrize(
+    "order", [["coverage", "stability", "cost"], ["stability", "coverage", "cost"]]
+)
+def test_solve_holds_stability_pinned_before_a_neighbourhood_stage(
+    order: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(solve_module, "LNS_MIN_VARIABLES", 0)
+    monkeypatch.setattr(solve_module, "PROOF_VARIABLES", 0)
+    instance = _instance(SHAPES[0])
+    first = solve(instance, SolveOptions(time_limit=4, workers=2))
+    for previous in (None, first.model_dump(mode="json")):
+        raw = instance.model_dump(mode="json", exclude_none=True)
+        raw["objective"] = {"order": order}
+        if previous is not None:
+            raw["previous_plan"] = previous
+        again = load_instance(raw)
+        plan = solve(again, SolveOptions(time_limit=6, workers=2))
+        report = check_plan(again, plan)
+        assert report.ok, report.violations
+        stages = {s["goal"]: s for s in plan.statistics["stages"]}
+        assert plan.objective["stability"] <= stages["stability"]["value"] + 1e-6
+        position = order.index("stability")
+        for goal in order[position + 1 :]:
+            if previous is not None:  # a previous plan: no neighbourhoods after stability
+                assert stages[goal]["neighbourhoods"] == 0
