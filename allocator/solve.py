@@ -192,23 +192,21 @@ def _improve(
     goals: list[Goal],
     deadline: float,
     options: SolveOptions,
-    instance_seed: int,
-    report: tuple[int, int, float, float | None, float],
+    bound: float | None,
+    report: tuple[int, int, float],
 ) -> tuple[Solution, int]:
-    """Neighbourhood search on ``goals[-1]`` until ``deadline``, reporting each better plan.
+    """Neighbourhood search on ``goals[-1]`` until ``deadline`` or the proven ``bound``
+    (reported units, ``None`` when there is none), reporting each better plan.
 
-    Returns the best plan and the number of rounds searched.
-
-    ``report``: the stage's number, the number of stages, the solve's start time, the proven
-    bound (model units, ``None`` when there is none) and the goal's scale.
+    ``report``: the stage's number, the number of stages and the solve's start time. Returns
+    the best plan and the number of rounds searched.
     """
-    number, stages, started, floor, scale = report
+    number, stages, started = report
     found = [0]
 
     def on_improve(_: Solution, key: list[float]) -> None:
         found[0] += 1
         if options.progress is not None:
-            bound = None if floor is None else floor / scale
             elapsed = time.perf_counter() - started
             options.progress(Progress(goals[-1], number, stages, key[-1], bound, elapsed, found[0]))
 
@@ -218,9 +216,9 @@ def _improve(
         goals,
         deadline,
         workers=_workers(data.instance, options),
-        seed=instance_seed,
+        seed=data.instance.solver.seed,
         stop=options.stop,
-        bound=None if floor is None else floor / scale,
+        bound=bound,
         on_improve=on_improve,
     )
     return best, lns_stats.rounds
@@ -404,17 +402,9 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Plan:
             stage_lns = not provable and (
                 "stability" not in order[:number] or instance.previous_plan is None
             )
-            if lns and stage_lns and (solution is not None or not locked):
-                # a valid plan to start from: the search is all neighbourhoods
-                solution, rounds = _improve(
-                    data,
-                    solution or first_hint,
-                    order[:number],
-                    stage_end,
-                    options,
-                    instance.solver.seed,
-                    (number, len(order), started, floor, scale),
-                )
+            search = lns and stage_lns and (solution is not None or not locked)
+            if search:  # a valid plan to start from: the stage is all neighbourhoods
+                solution = solution or first_hint
                 status_name = "FEASIBLE"
             else:
                 built.hint_from(solution or first_hint)
@@ -460,16 +450,17 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Plan:
                 status_name = solver.status_name(status)
                 if floor is not None:
                     floor = max(floor, solver.best_objective_bound)
-                if stage_lns and status != cp_model.OPTIMAL:
-                    solution, rounds = _improve(
-                        data,
-                        solution,
-                        order[:number],
-                        stage_end,
-                        options,
-                        instance.solver.seed,
-                        (number, len(order), started, floor, scale),
-                    )
+                search = stage_lns and status != cp_model.OPTIMAL
+            if search:
+                solution, rounds = _improve(
+                    data,
+                    solution,
+                    order[:number],
+                    stage_end,
+                    options,
+                    None if floor is None else floor / scale,
+                    (number, len(order), started),
+                )
             value = round(evaluate(data, solution)[goal] * scale)
             if floor is not None and value <= floor + 1e-9:
                 status_name = "OPTIMAL"

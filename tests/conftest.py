@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from allocator import Plan, SolveOptions, check_plan, load_instance, solve
+from allocator.generate import GeneratorConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 INSTANCES = ROOT / "instances"
@@ -70,3 +71,21 @@ def hours_by(plan: Plan, **match: str | None) -> float:
 
 def filler(plan: Plan, workplace: str) -> str | None:
     return next((f.specialist for f in plan.workplaces if f.workplace == workplace), None)
+
+
+def config_of(
+    shape: tuple[str, float, int, int, int, int], required_fraction: float = 0.2
+) -> GeneratorConfig:
+    """A generator configuration from (program, tightness, seed, specialists, projects, days),
+    every project keeping 40 % in-house."""
+    program, tightness, seed, specialists, projects, days = shape
+    return GeneratorConfig(
+        seed=seed,
+        specialists=specialists,
+        projects=projects,
+        days=days,
+        tightness=tightness,
+        program=program,
+        in_house_share=0.4,
+        required_fraction=required_fraction,
+    )

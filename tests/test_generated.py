@@ -8,10 +8,11 @@ objective equals the plan's.
 from __future__ import annotations
 
 import pytest
+from conftest import config_of
 
 from allocator import SolveOptions, check_plan, load_instance, solve
 from allocator.eligibility import compute_eligibility
-from allocator.generate import GeneratorConfig, generate_instance
+from allocator.generate import generate_instance
 from allocator.greedy import greedy_solution
 from allocator.model.data import build_model_data
 from allocator.model.solution import evaluate
@@ -33,20 +34,6 @@ SHAPES = [
     ("mixed", 1.3, 16, 18, 5, 9),
     ("mixed", 1.3, 26, 25, 3, 7),
 ]
-
-
-def config_of(shape: tuple[str, float, int, int, int, int]) -> GeneratorConfig:
-    program, tightness, seed, specialists, projects, days = shape
-    return GeneratorConfig(
-        seed=seed,
-        specialists=specialists,
-        projects=projects,
-        days=days,
-        tightness=tightness,
-        program=program,
-        in_house_share=0.4,
-        required_fraction=0.2,
-    )
 
 
 @pytest.mark.parametrize("shape", SHAPES, ids=["{}-{}-s{}-{}x{}x{}".format(*s) for s in SHAPES])

@@ -16,11 +16,12 @@ import random
 import time
 
 import pytest
+from conftest import config_of
 from ortools.sat.python import cp_model
 
 from allocator import SolveOptions, check_plan, load_instance, solve
 from allocator.eligibility import compute_eligibility
-from allocator.generate import GeneratorConfig, generate_instance
+from allocator.generate import generate_instance
 from allocator.greedy import best_greedy
 from allocator.lns import improve
 from allocator.model.build import build_model
@@ -40,19 +41,10 @@ SHAPES = [
 ]
 
 
-def _instance(shape: tuple[str, float, int, int, int, int], **extra: object) -> Instance:
-    program, tightness, seed, specialists, projects, days = shape
-    config = GeneratorConfig(
-        seed=seed,
-        specialists=specialists,
-        projects=projects,
-        days=days,
-        tightness=tightness,
-        program=program,
-        in_house_share=0.4,
-        **extra,  # type: ignore[arg-type]
-    )
-    return load_instance(generate_instance(config))
+def _instance(
+    shape: tuple[str, float, int, int, int, int], required_fraction: float = 0.0
+) -> Instance:
+    return load_instance(generate_instance(config_of(shape, required_fraction)))
 
 
 def _checked(instance: Instance, data: ModelData, solution: Solution) -> None:
