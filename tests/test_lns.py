@@ -222,6 +222,7 @@ def test_the_search_stops_at_the_bound_and_keeps_to_its_deadline_with_locks() ->
     began = time.perf_counter()
     found, stats = improve(data, start, ["coverage"], began + 5, bound=value)
     assert stats.rounds == 0 and found is start
+    _checked(instance, data, found)
     raw = instance.model_dump(mode="json", exclude_none=True)
     work = sorted({(s, k) for s, k, _ in start.hours})[::2]
     assert work
@@ -238,6 +239,7 @@ def test_the_search_stops_at_the_bound_and_keeps_to_its_deadline_with_locks() ->
         assert sorted(r for r in found.rows(locked_data) if r[0] == s) == sorted(
             r for r in start.rows(locked_data) if r[0] == s
         )
+    _checked(locked, locked_data, found)
 
 
 @pytest.mark.parametrize(
