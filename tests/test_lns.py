@@ -23,7 +23,7 @@ from allocator import SolveOptions, check_plan, load_instance, solve
 from allocator.eligibility import compute_eligibility
 from allocator.generate import generate_instance
 from allocator.greedy import best_greedy
-from allocator.lns import improve
+from allocator.lns import _holds, improve
 from allocator.model.build import build_model
 from allocator.model.data import ModelData, build_model_data
 from allocator.model.neighbourhood import residual
@@ -267,3 +267,51 @@ def test_solve_holds_stability_pinned_before_a_neighbourhood_stage(
         for goal in order[position + 1 :]:
             if previous is not None:  # a previous plan: no neighbourhoods after stability
                 assert stages[goal]["neighbourhoods"] == 0
+
+
+def test_a_change_from_an_older_plan_is_applied_only_where_the_shared_rules_still_hold() -> None:
+    # two rounds at once: the second's change, drawn before the first landed, must still keep
+    # the task, workplace and share rules on the projects both touched
+    instance = _instance(SHAPES[0])
+    data = build_model_data(instance, compute_eligibility(instance))
+    plan = best_greedy(data, ["coverage", "cost"])
+    rows = plan.rows(data)
+    assert _holds(data, plan, plan, rows, set(), {t.project for t in data.targets})
+    done: dict[int, int] = {}
+    for _, k, _, q in rows:
+        done[k] = done.get(k, 0) + q
+    # a task at full effort: more hours from another specialist break its effort
+    task = next(t for t in data.tasks if done.get(t.index) == t.demand_q and len(t.eligible) > 1)
+    worker = next(s for s, k, _, _ in rows if k == task.index)
+    extra = next(s for s in task.eligible if s != worker and task.eligible[s])
+    more = Solution(plan.fills, {**plan.hours, (extra, task.index, task.eligible[extra][0]): 4})
+    assert not _holds(data, plan, more, more.rows(data), {extra}, {task.project})
+    # a filled workplace taken by another specialist
+    w, filler = next((w, s) for w, s in plan.fills.items() if len(data.targets[w].eligible) > 1)
+    taker = next(s for s in data.targets[w].eligible if s != filler)
+    taken = Solution({**plan.fills, w: taker}, plan.hours)
+    assert not _holds(data, plan, taken, taken.rows(data), {taker}, set())
+    # a project's in-house share broken by a vendor's hours
+    p = next(i for i, p in enumerate(instance.projects) if p.min_in_house_share > 0)
+    vendor = next(
+        (s, t) for t in data.tasks if t.project == p for s in t.eligible if not data.in_house[s]
+    )
+    s, t = vendor
+    flood = {(s, t.index, d): t.demand_q for d in t.eligible[s]}
+    others = {key: q for key, q in plan.hours.items() if data.targets[key[1]].project != p}
+    flooded = Solution(
+        {w: x for w, x in plan.fills.items() if data.targets[w].project != p}, {**others, **flood}
+    )
+    assert not _holds(data, plan, flooded, flooded.rows(data), {s}, {p})
+
+
+def test_rounds_at_once_keep_every_rule_and_never_worsen_the_plan() -> None:
+    instance = _instance(SHAPES[0], required_fraction=0.2)
+    data = build_model_data(instance, compute_eligibility(instance))
+    start = best_greedy(data, ["coverage", "cost"])
+    before = evaluate(data, start)
+    found, stats = improve(data, start, ["coverage", "cost"], time.perf_counter() + 4, workers=2)
+    after = evaluate(data, found)
+    assert stats.rounds > 0
+    assert (after["coverage"], after["cost"]) <= (before["coverage"], before["cost"])
+    _checked(instance, data, found)
