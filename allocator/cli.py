@@ -153,7 +153,12 @@ def _summary(plan: Plan) -> Table:
     table.add_row("gap", f"{plan.gap or 0:.4%}", "")
     table.add_row("wall seconds", f"{plan.wall_seconds:.2f}", "")
     if "variables" in stats:
-        table.add_row("model", f"{stats['variables']:,} vars / {stats['constraints']:,} cons", "")
+        size = f"{stats['variables']:,} vars"
+        if stats.get("constraints") is None:  # solved by neighbourhoods, never built whole
+            size += " (neighbourhoods only)"
+        else:
+            size += f" / {stats['constraints']:,} cons"
+        table.add_row("model", size, "")
     return table
 
 

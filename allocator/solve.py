@@ -14,6 +14,12 @@ optimises": a goal earlier in the order is never traded for a later one). Each s
    required items may be broken by the greedy plan);
 3. pins its goal to the best value found, so later goals never trade it away.
 
+The whole model is built only when something needs it: CP-SAT (below 20 000 variables, with
+fixed or required items, or for stability against a previous plan) or the LP bound (up to
+400 000 variables, candidates uncut). Otherwise the neighbourhoods build their own small
+models, and the plan's statistics give the model's variables (``count_variables``) with
+``constraints: None`` and ``model: "neighbourhoods"``.
+
 The time limit is shared among the stages; time a stage does not use passes on.
 """
 
@@ -40,6 +46,7 @@ from allocator.model.data import (
 )
 from allocator.model.relaxation import LpBound, lp_bound
 from allocator.model.solution import Solution, evaluate, read_solution
+from allocator.model.variables import count_variables
 from allocator.model.weekly import weekly_bound
 from allocator.plan import build_plan, empty_plan
 from allocator.schema import Goal, Instance, Plan
@@ -224,6 +231,12 @@ def _improve(
     return best, lns_stats.rounds
 
 
+def _replans(instance: Instance, order: list[Goal]) -> bool:
+    """Stability against a previous plan is a goal: CP-SAT searches its stage (and the later
+    ones) on the whole model, as a neighbourhood counts split days only."""
+    return instance.previous_plan is not None and "stability" in order
+
+
 def has_locked_items(instance: Instance) -> bool:
     """Fixed assignments or required items: the only rules the greedy plan may break."""
     return (
@@ -348,20 +361,33 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Plan:
     first_hint = best_greedy(data, order)
     keep = {(s, k) for s, k, _, _ in first_hint.rows(data)}
     unrestricted = [t.eligible for t in data.targets]
-    candidates = restrict_candidates(data, keep, TRIPLE_BUDGET)  # 0: every candidate kept
-    built = build_model(instance, data=data)
+    # 0: every candidate kept; the neighbourhoods keep to the cut too (measured on large, it
+    # focuses them: 120 s reach about 32,600 weighted unmet hours with it, 34,600 without)
+    candidates = restrict_candidates(data, keep, TRIPLE_BUDGET)
+    variables = count_variables(data)
+    lns = variables > LNS_MIN_VARIABLES
+    provable = variables < PROOF_VARIABLES
+    locked = has_locked_items(instance)
+    built: BuiltModel | None = None
+    # the whole model serves CP-SAT (small models; a first valid plan with locked items;
+    # stability against a previous plan) and the LP bound; without them the neighbourhoods
+    # build their own small models, and the time and memory of the whole one are saved
+    wants_lp = variables <= LP_MAX_VARIABLES and not candidates
+    if not lns or locked or wants_lp or _replans(instance, order):
+        built = build_model(instance, data=data)
+    size: dict[str, int | None] = {"variables": variables, "constraints": None}
+    if built is not None:
+        size.update(built.size())
     stats: dict[str, object] = {
-        **built.size(),
+        **size,
+        "model": "whole" if built is not None else "neighbourhoods",
         "build_seconds": round(time.perf_counter() - started, 3),
         "candidates_per_task": candidates or None,
     }
-    use_lp = built.size()["variables"] <= LP_MAX_VARIABLES and not candidates
+    use_lp = wants_lp and built is not None and built.size()["variables"] <= LP_MAX_VARIABLES
     _report_hint(options, order, data, first_hint, started)
 
-    solver = _configure_solver(instance, options, built.size()["variables"])
-    lns = built.size()["variables"] > LNS_MIN_VARIABLES
-    provable = built.size()["variables"] < PROOF_VARIABLES
-    locked = has_locked_items(instance)
+    solver = _configure_solver(instance, options, variables)
     stages: list[StageResult] = []
     solution: Solution | None = None
     watchdog = _Watchdog(solver, options.stop)
@@ -371,8 +397,9 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Plan:
                 if solution is not None:
                     break
                 return _stopped_early(instance, data, first_hint, order, started, stats)
-            expr = built.goal(goal)
-            built.model.minimize(expr)
+            expr = None if built is None else built.goal(goal)
+            if built is not None:
+                built.model.minimize(expr)
             remaining = max(0.05, deadline - time.perf_counter())
             weights = [STAGE_WEIGHT[g] for g in order[number - 1 :]]
             stage_time = (
@@ -382,7 +409,7 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Plan:
             stage_end = stage_started + stage_time
             rounds = 0
             lp = LpBound(None, "skipped", 0.0)
-            if use_lp and goal in ("coverage", "cost") and not _stopped(options):
+            if use_lp and built and goal in ("coverage", "cost") and not _stopped(options):
                 lp = lp_bound(
                     built.model,
                     stage_time * LP_TIME_SHARE,
@@ -391,11 +418,12 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Plan:
                     # simplex time would lose the cost bound (medium, 30 s: 1.1 s needed)
                     interior_fallback=goal == "coverage",
                 )
-            if solution is None and lp.values is not None:
+            if solution is None and lp.values is not None and built is not None:
                 guided = best_greedy(data, order, _lp_preference(built, lp))
                 first_hint = _better(data, order, first_hint, guided)
             scale = _goal_scale(data, goal)
-            floor = None if candidates else max(0.0, lp.value or 0.0)  # model units
+            # model units; without the whole model, 0 (every goal counts non-negative terms)
+            floor = None if candidates else max(0.0, lp.value or 0.0)
             # stability (as this goal or an earlier, pinned one) by neighbourhoods only without
             # a previous plan: a neighbourhood's model counts split days, not the changes
             # against the previous plan
@@ -407,6 +435,7 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Plan:
                 solution = solution or first_hint
                 status_name = "FEASIBLE"
             else:
+                assert built is not None and expr is not None  # built for CP-SAT's stages
                 built.hint_from(solution or first_hint)
                 # with neighbourhoods to follow, CP-SAT gets a share of the stage
                 share = LOCKED_SEARCH_SHARE if lns else WHOLE_SEARCH_SHARE
@@ -465,16 +494,18 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Plan:
             if floor is not None and value <= floor + 1e-9:
                 status_name = "OPTIMAL"
             valid = None if floor is None else floor / scale
-            if candidates:  # the cut model's bound is not the instance's: bound the instance
+            if candidates or built is None:  # no bound of the whole instance: make one
                 valid = _instance_bound(data, unrestricted, goal, stages, deadline)
             seconds = time.perf_counter() - stage_started
             stages.append(StageResult(goal, status_name, value / scale, valid, seconds, rounds))
-            built.model.add(expr <= value).with_name(f"goal[{goal}]")
+            if built is not None and expr is not None:
+                built.model.add(expr <= value).with_name(f"goal[{goal}]")
     finally:
         watchdog.close()
     assert solution is not None
     stats["stages"] = [s.__dict__ for s in stages]
-    stats.update(built.size())
+    if built is not None:
+        stats.update(built.size())
     stats["lp_relaxation"] = use_lp
     return build_plan(
         data,

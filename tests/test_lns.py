@@ -18,16 +18,19 @@ import time
 import pytest
 from conftest import config_of
 from ortools.sat.python import cp_model
+from rich.console import Console
 
 from allocator import SolveOptions, check_plan, load_instance, solve
+from allocator.cli import _summary
 from allocator.eligibility import compute_eligibility
 from allocator.generate import generate_instance
 from allocator.greedy import best_greedy
 from allocator.lns import _holds, improve
-from allocator.model.build import build_model
+from allocator.model.build import BuiltModel, build_model
 from allocator.model.data import ModelData, build_model_data
 from allocator.model.neighbourhood import residual
 from allocator.model.solution import Solution, evaluate, read_solution
+from allocator.model.variables import count_variables
 from allocator.plan import build_plan
 from allocator.schema import Instance
 
@@ -315,3 +318,41 @@ def test_rounds_at_once_keep_every_rule_and_never_worsen_the_plan() -> None:
     assert stats.rounds > 0
     assert (after["coverage"], after["cost"]) <= (before["coverage"], before["cost"])
     _checked(instance, data, found)
+
+
+def test_solve_by_neighbourhoods_alone_never_builds_the_whole_model(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # above the LP's size, with nothing locked and no previous plan, only the neighbourhoods'
+    # small models are built: the plan reports the model's size without constraints
+    monkeypatch.setattr(solve_module, "LNS_MIN_VARIABLES", 0)
+    monkeypatch.setattr(solve_module, "PROOF_VARIABLES", 0)
+    monkeypatch.setattr(solve_module, "LP_MAX_VARIABLES", 0)
+    built: list[BuiltModel] = []
+    real_build = solve_module.build_model
+
+    def counted_build(*args: object, **kwargs: object) -> BuiltModel:  # the real build, counted
+        built.append(real_build(*args, **kwargs))
+        return built[-1]
+
+    monkeypatch.setattr(solve_module, "build_model", counted_build)
+    instance = _instance(SHAPES[2])
+    plan = solve(instance, SolveOptions(time_limit=4, workers=2))
+    report = check_plan(instance, plan)
+    assert report.ok, report.violations
+    assert not built
+    stats = plan.statistics
+    assert stats["model"] == "neighbourhoods" and stats["constraints"] is None
+    data = build_model_data(instance, compute_eligibility(instance))
+    assert stats["variables"] == count_variables(data)
+    assert sum(s["neighbourhoods"] for s in stats["stages"]) > 0
+    rendered = Console(width=200, record=True)
+    rendered.print(_summary(plan))
+    assert f"{stats['variables']:,} vars (neighbourhoods only)" in rendered.export_text()
+    # with a previous plan to stay close to, the whole model is built for CP-SAT
+    raw = instance.model_dump(mode="json", exclude_none=True)
+    raw["previous_plan"] = plan.model_dump(mode="json")
+    again = load_instance(raw)
+    replanned = solve(again, SolveOptions(time_limit=4, workers=2))
+    assert built and replanned.statistics["model"] == "whole"
+    assert check_plan(again, replanned).ok

@@ -15,11 +15,12 @@ or an ``hours`` integer: either is positive exactly when the specialist works on
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
-from allocator.model.data import ModelData
+from allocator.model.data import ModelData, TargetData
 
 Key2 = tuple[int, int]
 Key3 = tuple[int, int, int]
@@ -87,14 +88,26 @@ def _workplace_variables(model: cp_model.CpModel, data: ModelData, v: Variables,
             v.day_activity[s, d].append((t.project, fill))
 
 
+def task_candidates(data: ModelData, t: TargetData) -> Iterator[tuple[int, list[int], int]]:
+    """The specialists who get variables on task ``t``: ``(specialist, days, top)``, where
+    ``top`` is the most quarter-hours they can work on it in a day (those who cannot reach
+    its min daily hours on any day, or have no day in its window, get none)."""
+    for s, days in t.eligible.items():
+        top = min(data.capacity_q[s], t.demand_q)
+        if days and top >= t.min_daily_q:
+            yield s, days, top
+
+
+def count_variables(data: ModelData) -> int:
+    """The fill, hours and assignee variables the model of ``data`` has (without building it;
+    the ``joins`` indicators, at most one per specialist and project, are not counted)."""
+    fills = sum(len(t.eligible) for t in data.workplaces)
+    return fills + sum(len(days) + 1 for t in data.tasks for _, days, _ in task_candidates(data, t))
+
+
 def _task_variables(model: cp_model.CpModel, data: ModelData, v: Variables, k: int) -> None:
     t = data.targets[k]
-    for s, days in t.eligible.items():
-        if not days:
-            continue
-        top = min(data.capacity_q[s], t.demand_q)
-        if top < t.min_daily_q:
-            continue
+    for s, days, top in task_candidates(data, t):
         v.assignee[s, k] = model.new_bool_var(f"assignee[{s},{k}]")
         domain = cp_model.Domain.from_intervals([[0, 0], [max(1, t.min_daily_q), top]])
         for d in days:

@@ -12,6 +12,7 @@ coverage goal, and of the cost goal under a coverage cap.
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from fractions import Fraction
 
@@ -50,8 +51,9 @@ def weekly_bound(
     """Lower bound of ``goal`` ("coverage" or "cost") in model units, or ``None``.
 
     ``eligible[k]`` gives, per target index, the eligible specialists and their available
-    day indices (the unrestricted lists). ``coverage_cap`` (model units) bounds the coverage
-    goal when bounding cost, as the cost stage does.
+    day indices (the unrestricted lists). ``time_limit`` (seconds) covers building the LP
+    and solving it; ``None`` when either does not finish in it. ``coverage_cap`` (model
+    units) bounds the coverage goal when bounding cost, as the cost stage does.
     """
     if goal not in ("coverage", "cost"):
         return 0.0  # stability counts changes and split days: never below zero
@@ -59,7 +61,13 @@ def weekly_bound(
     lp = _Lp()
     covered: list[tuple[int, float]] = []
     demand = 0.0
+    deadline = time.perf_counter() + time_limit  # building the LP counts in its time
+    shares = [
+        Fraction(p.min_in_house_share).limit_denominator(10_000) for p in data.instance.projects
+    ]
     for t in data.targets:
+        if time.perf_counter() > deadline:
+            return None
         demand += t.priority * t.demand_q
         for s, days in eligible[t.index].items():
             weeks: dict[object, int] = defaultdict(int)
@@ -71,7 +79,7 @@ def weekly_bound(
                 lp.add(("fill", t.index), col, 1.0)
                 for b, n in weeks.items():
                     lp.add(("capacity", s, b), col, t.daily_q * n)
-                _share(lp, data, t.project, s, col, done)
+                _share(lp, data, shares[t.project], (t.project, s, col), done)
                 covered.append((col, t.priority * done))
                 if t.target.item.required and len(days) == len(t.days):
                     lp.add(("required", t.index), col, 1.0)
@@ -81,7 +89,7 @@ def weekly_bound(
                 col = lp.column(top, data.rate[s])
                 lp.add(("effort", t.index), col, 1.0)
                 lp.add(("capacity", s, b), col, 1.0)
-                _share(lp, data, t.project, s, col, 1.0)
+                _share(lp, data, shares[t.project], (t.project, s, col), 1.0)
                 covered.append((col, float(t.priority)))
                 if t.target.item.required:
                     lp.add(("required", t.index), col, 1.0)
@@ -109,13 +117,18 @@ def weekly_bound(
         for col, weight in covered:
             lp.add("coverage_cap", col, weight)
         lp.row_bounds["coverage_cap"] = (demand - coverage_cap, INF)
-    return _solve(lp, objective, offset, time_limit)
+    left = deadline - time.perf_counter()
+    return _solve(lp, objective, offset, left) if left > 0.1 else None
 
 
-def _share(lp: _Lp, data: ModelData, p: int, s: int, col: int, hours: float) -> None:
-    share = Fraction(data.instance.projects[p].min_in_house_share).limit_denominator(10_000)
+def _share(
+    lp: _Lp, data: ModelData, share: Fraction, where: tuple[int, int, int], hours: float
+) -> None:
+    """Add a column's hours to the share row of its project: ``where`` is (project,
+    specialist, column)."""
     if share == 0:
         return
+    p, s, col = where
     num, den = share.numerator, share.denominator
     lp.add(("share", p), col, hours * ((den - num) if data.in_house[s] else -num))
 
