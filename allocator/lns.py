@@ -72,9 +72,19 @@ class LnsStats:
     conflicts: int = 0  # better changes dropped: a change committed meanwhile touched theirs
 
 
+def _scale(data: ModelData, goal: Goal) -> int:
+    """The model's integer units per reported unit of ``goal``."""
+    return {"coverage": QUARTER, "cost": data.money_scale}.get(goal, 1)
+
+
 def _units(data: ModelData, goal: Goal, value: float) -> int:
     """A goal value (reported units) in the model's integer units."""
-    return round(value * {"coverage": QUARTER, "cost": data.money_scale}.get(goal, 1))
+    return round(value * _scale(data, goal))
+
+
+def _exact(data: ModelData, goal: Goal, value: float) -> float:
+    """A goal value (reported units) rounded to the nearest value it can take."""
+    return _units(data, goal, value) / _scale(data, goal)
 
 
 def _key(data: ModelData, solution: Solution, goals: list[Goal]) -> list[float]:
@@ -175,6 +185,8 @@ class _Search:
     def __init__(self, data: ModelData, solution: Solution, goals: list[Goal]) -> None:
         self.data, self.goals = data, goals
         self.lock = threading.Lock()
+        self.released = threading.Condition(self.lock)  # notified when a round ends
+        self.failed = False  # a round raised: every round stops
         self.best, self.key = solution, _key(data, solution, goals)
         self.rows = solution.rows(data)
         self.locked = {data.specialist_index[f.specialist] for f in data.instance.fixed}
@@ -193,16 +205,17 @@ class _Search:
             return None
         busy = self.locked.union(*self.in_flight)  # other rounds' specialists
         freed, projects = _neighbourhood(self.data, self.rows, target, self.size, busy, rng)
-        if freed:
+        if freed:  # else every candidate around the seed is in another round
             self.in_flight.append(freed)
-        self.stats.rounds += 1
-        self.stats.freed = len(freed)
+            self.stats.rounds += 1
+            self.stats.freed = len(freed)
         return _Round(len(self.commits), self.best, self.rows, freed, projects)
 
     def finish(self, round_: _Round, proven: bool) -> None:
         """Release the round's specialists; grow the neighbourhoods after a round proven
         optimal, shrink them after a timeout."""
         self.in_flight.remove(round_.freed)
+        self.released.notify_all()
         if proven:
             self.stats.proven += 1
             self.size = min(MAX_FREED, self.size + 1 + self.size // 10)
@@ -221,7 +234,10 @@ class _Search:
         still hold on the projects both touched: every other rule is per specialist, and
         every goal a sum over specialists and targets, so the goals' changes add up.
         """
-        key = [value + change for value, change in zip(self.key, delta, strict=True)]
+        key = [  # in the goals' exact units: float sums drift
+            _exact(self.data, goal, value + change)
+            for goal, value, change in zip(self.goals, self.key, delta, strict=True)
+        ]
         if key > self.key:
             return None
         later = self.commits[round_.version :]
@@ -360,31 +376,44 @@ def improve(
 
     def finished() -> bool:
         reached = bound is not None and search.key[-1] <= bound + 1e-9
-        halted = stop is not None and stop.is_set()
+        halted = search.failed or (stop is not None and stop.is_set())
         return reached or halted or time.perf_counter() >= deadline - 0.2
 
+    def next_round(rng: random.Random) -> _Round | None:
+        """The next neighbourhood to search (``None``: the search is over); waits while the
+        other rounds hold every specialist it could free."""
+        with search.lock:
+            while not finished():
+                round_ = search.draw(rng)
+                if round_ is None or round_.freed:
+                    return round_
+                search.released.wait(0.05)
+            return None
+
     def rounds(rng: random.Random) -> None:
-        while True:
-            with search.lock:
-                round_ = None if finished() else search.draw(rng)
-                if round_ is None:
-                    return
-            if not round_.freed:
-                continue
-            seconds = min(search.seconds, deadline - time.perf_counter())
-            proven, merged, delta = _solve_round(
-                data, round_, goals, seconds, rng.randrange(1 << 30)
-            )
-            with search.lock:
-                search.finish(round_, proven)
+        try:
+            while (round_ := next_round(rng)) is not None:
+                seconds = min(search.seconds, deadline - time.perf_counter())
+                proven, merged, delta = False, None, list[float]()
+                try:
+                    proven, merged, delta = _solve_round(
+                        data, round_, goals, seconds, rng.randrange(1 << 30)
+                    )
+                finally:
+                    with search.lock:
+                        search.finish(round_, proven)
                 if merged is None:
                     continue
-                before = search.key
-                key = search.commit(round_, merged, delta)
-                if key is not None and key < before:
-                    search.stats.improving += 1
-                    if on_improve is not None:
-                        on_improve(search.best, key)
+                with search.lock:
+                    before = search.key
+                    key = search.commit(round_, merged, delta)
+                    if key is not None and key < before:
+                        search.stats.improving += 1
+                        if on_improve is not None:
+                            on_improve(search.best, key)
+        except BaseException:
+            search.failed = True  # the other rounds stop too; the error is raised below
+            raise
 
     threads = max(1, min(workers, MAX_THREADS))
     rngs = [random.Random(seed * MAX_THREADS + i) for i in range(threads)]

@@ -373,7 +373,7 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Plan:
     # stability against a previous plan) and the LP bound; without them the neighbourhoods
     # build their own small models, and the time and memory of the whole one are saved
     wants_lp = variables <= LP_MAX_VARIABLES and not candidates
-    if not lns or locked or wants_lp or _replans(instance, order):
+    if not lns or provable or locked or wants_lp or _replans(instance, order):
         built = build_model(instance, data=data)
     size: dict[str, int | None] = {"variables": variables, "constraints": None}
     if built is not None:
@@ -384,7 +384,7 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Plan:
         "build_seconds": round(time.perf_counter() - started, 3),
         "candidates_per_task": candidates or None,
     }
-    use_lp = wants_lp and built is not None and built.size()["variables"] <= LP_MAX_VARIABLES
+    use_lp = wants_lp and built is not None
     _report_hint(options, order, data, first_hint, started)
 
     solver = _configure_solver(instance, options, variables)

@@ -356,3 +356,47 @@ def test_solve_by_neighbourhoods_alone_never_builds_the_whole_model(
     replanned = solve(again, SolveOptions(time_limit=4, workers=2))
     assert built and replanned.statistics["model"] == "whole"
     assert check_plan(again, replanned).ok
+
+
+def test_many_rounds_at_once_on_few_specialists_report_exact_goals() -> None:
+    # four rounds at once on 24 specialists: rounds wait for specialists instead of spinning,
+    # and the goal values reported (costs with cents) are exactly the plan's
+    instance = _instance(SHAPES[2])
+    raw = instance.model_dump(mode="json", exclude_none=True)
+    for i, specialist in enumerate(raw["specialists"]):
+        specialist["cost_per_hour"] = round(specialist["cost_per_hour"] + 0.01 * (i % 7 + 1), 2)
+    cents = load_instance(raw)
+    data = build_model_data(cents, compute_eligibility(cents))
+    start = best_greedy(data, ["coverage", "cost"])
+    seen: list[list[float]] = []
+    found, stats = improve(
+        data,
+        start,
+        ["coverage", "cost"],
+        time.perf_counter() + 3,
+        workers=4,
+        on_improve=lambda _, key: seen.append(key),
+    )
+    assert 0 < stats.rounds < 5_000 and stats.freed > 0
+    after = evaluate(data, found)
+    assert seen and seen[-1] == [after["coverage"], after["cost"]]
+    assert seen == sorted(seen, reverse=True)
+    _checked(cents, data, found)
+
+
+def test_an_error_in_one_round_stops_every_round_at_once() -> None:
+    instance = _instance(SHAPES[0])
+    data = build_model_data(instance, compute_eligibility(instance))
+    start = best_greedy(data, ["coverage"])
+
+    calls: list[int] = []
+
+    def failing(_: Solution, __: list[float]) -> None:  # fails once, then works again
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("progress sink is down")
+
+    began = time.perf_counter()
+    with pytest.raises(RuntimeError, match="progress sink is down"):
+        improve(data, start, ["coverage"], began + 30, workers=2, on_improve=failing)
+    assert time.perf_counter() - began < 10  # not at the deadline
