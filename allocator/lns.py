@@ -16,8 +16,9 @@ way only, which keeps each small model at a few thousand variables even on 400 s
 and 60 days. The size adapts: up after a round proven optimal, down after one that ran out of
 time. Rounds are short (:data:`ROUND_SECONDS`): measured on the medium instance (15 s of
 coverage from the greedy plan, two rounds at once, six seeds), 0.25 s rounds reach 248-370
-weighted unmet hours (mean 300), 0.5 s rounds 248-275 (mean 264), 1 s rounds 269-402; on the
-large one (40 s, two seeds) 0.25 s and 0.5 s rounds both reach about 30,000.
+weighted unmet hours (mean 300), 0.5 s rounds 248-275 (mean 264), 1 s rounds 269-402; but on
+the large one (a whole 120 s solve, two runs each) 0.25 s rounds reach 23,900-24,200 and
+0.5 s rounds 28,000-30,400, so rounds start at 0.25 s.
 
 Rounds run in threads, one per core, each with a one-worker CP-SAT (which releases the GIL):
 a round's small model gains nothing from a second worker, a second round at once doubles the
@@ -48,7 +49,7 @@ from allocator.model.neighbourhood import residual
 from allocator.model.solution import Solution, evaluate, read_solution
 from allocator.schema import Goal
 
-ROUND_SECONDS = 0.5  # time limit of one round's small model, at first and at least
+ROUND_SECONDS = 0.25  # time limit of one round's small model, at first and at least
 MAX_ROUND_SECONDS = 2.0
 # a round's CP-SAT: presolve once, no probing or symmetry (a small model is solved, not proved
 # at length), the LP with cuts (measured on 30 medium and 24 large neighbourhoods at 0.25 s:
