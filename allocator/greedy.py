@@ -17,7 +17,7 @@ from collections import Counter, defaultdict
 from fractions import Fraction
 from typing import Literal
 
-from allocator.model.data import ModelData, TargetData
+from allocator.model.data import ModelData, TargetData, in_house_share
 from allocator.model.solution import Solution, evaluate
 from allocator.schema import Goal
 
@@ -163,7 +163,7 @@ def greedy_solution(
     first.
     """
     shares = {
-        p: Fraction(project.min_in_house_share).limit_denominator(10_000)
+        p: in_house_share(project)
         for p, project in enumerate(data.instance.projects)
         if project.min_in_house_share > 0
     }

@@ -39,13 +39,12 @@ from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from fractions import Fraction
 
 from ortools.sat.python import cp_model
 
 from allocator.model.build import build_model
-from allocator.model.data import QUARTER, ModelData
-from allocator.model.neighbourhood import residual
+from allocator.model.data import QUARTER, ModelData, in_house_share
+from allocator.model.neighbourhood import Residual, residual
 from allocator.model.solution import Solution, evaluate, read_solution
 from allocator.schema import Goal
 
@@ -227,9 +226,10 @@ class _Search:
         else:  # the smallest neighbourhoods time out: give the rounds longer
             self.seconds = min(MAX_ROUND_SECONDS, self.seconds * 1.25)
 
-    def commit(self, round_: _Round, merged: Solution, delta: list[float]) -> list[float] | None:
-        """Make ``merged`` (the round's base with its change) the incumbent when the change
-        is at least as good and still applies; returns the new goal values, else ``None``.
+    def commit(self, round_: _Round, change: _Change) -> list[float] | None:
+        """Make the incumbent with the round's change merged in the new incumbent when the
+        change is at least as good and still applies; returns the new goal values, else
+        ``None``.
 
         A change drawn from an older incumbent applies on top of the changes committed since
         when none of them touched its specialists, and the task, workplace and share rules
@@ -237,23 +237,21 @@ class _Search:
         every goal a sum over specialists and targets, so the goals' changes add up.
         """
         key = [  # in the goals' exact units: float sums drift
-            _exact(self.data, goal, value + change)
-            for goal, value, change in zip(self.goals, self.key, delta, strict=True)
+            _exact(self.data, goal, value + moved)
+            for goal, value, moved in zip(self.goals, self.key, change.delta, strict=True)
         ]
         if key > self.key:
             return None
-        later = self.commits[round_.version :]
-        if later:  # other changes landed meanwhile: apply this one on top of them
-            shared = set().union(*(p for _, p in later)) & round_.projects
-            merged = _replace_work(self.best, merged, round_.freed)
-            rows = merged.rows(self.data)
-            if any(f & round_.freed for f, _ in later) or not _holds(
-                self.data, self.best, merged, rows, round_.freed, shared
-            ):
-                self.stats.conflicts += 1
-                return None
-        else:
-            rows = merged.rows(self.data)
+        later = self.commits[round_.version :]  # changes landed since the round was drawn
+        if any(f & round_.freed for f, _ in later):
+            self.stats.conflicts += 1
+            return None
+        merged = change.residual.merge(self.best, change.part)
+        rows = merged.rows(self.data)
+        shared = set().union(*(p for _, p in later)) & round_.projects
+        if later and not _holds(self.data, self.best, merged, rows, round_.freed, shared):
+            self.stats.conflicts += 1
+            return None
         self.best, self.key, self.rows = merged, key, rows
         self.commits.append((round_.freed, round_.projects))
         return key
@@ -296,31 +294,28 @@ def _holds(
             or (t.target.item.required and done[t.index] < t.demand_q)
         ):
             return False
-    shares = data.instance.projects
-    return all(
-        inside[p] >= Fraction(shares[p].min_in_house_share).limit_denominator(10_000) * total[p]
-        for p in projects
-    )
+    projects_ = data.instance.projects
+    return all(inside[p] >= in_house_share(projects_[p]) * total[p] for p in projects)
 
 
-def _replace_work(solution: Solution, source: Solution, specialists: set[int]) -> Solution:
-    """``solution`` with the work of ``specialists`` taken from ``source``."""
-    fills = {w: s for w, s in solution.fills.items() if s not in specialists}
-    fills.update({w: s for w, s in source.fills.items() if s in specialists})
-    hours = {key: q for key, q in solution.hours.items() if key[0] not in specialists}
-    hours.update({key: q for key, q in source.hours.items() if key[0] in specialists})
-    return Solution(fills, hours)
+@dataclass
+class _Change:
+    """A round's plan of its small model, and how much it moves each goal."""
+
+    residual: Residual
+    part: Solution  # in the residual's indices
+    delta: list[float]
 
 
 def _solve_round(
     data: ModelData, round_: _Round, goals: list[Goal], seconds: float, seed: int
-) -> tuple[bool, Solution | None, list[float]]:
+) -> tuple[bool, _Change | None]:
     """Solve the round's small model on one core for at most ``seconds``: whether it was
-    proven optimal, the merged plan (``None`` without one) and the goals' change."""
+    proven optimal, and its plan (``None`` without one)."""
     stable = "stability" in goals
     res = residual(data, round_.base, round_.freed, round_.projects, round_.rows)
     if not res.data.targets:
-        return False, None, []
+        return False, None
     built = build_model(res.data.instance, data=res.data)
     part = res.restrict(round_.base)
     before = evaluate(res.data, part, stable=stable)
@@ -338,12 +333,12 @@ def _solve_round(
     status = solver.solve(built.model)
     proven = status == cp_model.OPTIMAL
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return proven, None, []
+        return proven, None
     found = read_solution(list(solver.response_proto.solution), built.ctx.vars)
     after = evaluate(res.data, found, stable=stable)
     # each goal of the whole plan moves exactly as the small model's (see residual)
     delta = [after[g] - before[g] for g in goals]
-    return proven, res.merge(round_.base, found), delta
+    return proven, _Change(res, found, delta)
 
 
 def improve(
@@ -396,19 +391,19 @@ def improve(
         try:
             while (round_ := next_round(rng)) is not None:
                 seconds = min(search.seconds, deadline - time.perf_counter())
-                proven, merged, delta = False, None, list[float]()
+                proven, change = False, None
                 try:
-                    proven, merged, delta = _solve_round(
+                    proven, change = _solve_round(
                         data, round_, goals, seconds, rng.randrange(1 << 30)
                     )
                 finally:
                     with search.lock:
                         search.finish(round_, proven)
-                if merged is None:
+                if change is None:
                     continue
                 with search.lock:
                     before = search.key
-                    key = search.commit(round_, merged, delta)
+                    key = search.commit(round_, change)
                     if key is not None and key < before:
                         search.stats.improving += 1
                         if on_improve is not None:

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 from allocator.calendar import unavailable_dates, working_dates
 from allocator.eligibility import Eligibility, Target
-from allocator.schema import Instance, Workplace
+from allocator.schema import Instance, Project, Workplace
 
 QUARTER = 4
 MAX_COST_DECIMALS = 4
@@ -21,6 +22,12 @@ MAX_COST_DECIMALS = 4
 def quarters(hours: float) -> int:
     """Hours -> whole quarter-hours."""
     return round(hours * QUARTER)
+
+
+def in_house_share(project: Project) -> Fraction:
+    """A project's ``min_in_house_share`` as an exact fraction (denominator at most 10 000),
+    so the share rule (spec rule 7) is checked in integers."""
+    return Fraction(project.min_in_house_share).limit_denominator(10_000)
 
 
 def cost_decimals(costs: list[float]) -> int:

@@ -19,7 +19,7 @@ from fractions import Fraction
 import highspy
 import numpy as np
 
-from allocator.model.data import ModelData
+from allocator.model.data import ModelData, in_house_share
 from allocator.model.relaxation import INF, lp_solver
 
 
@@ -62,9 +62,7 @@ def weekly_bound(
     covered: list[tuple[int, float]] = []
     demand = 0.0
     deadline = time.perf_counter() + time_limit  # building the LP counts in its time
-    shares = [
-        Fraction(p.min_in_house_share).limit_denominator(10_000) for p in data.instance.projects
-    ]
+    shares = [in_house_share(p) for p in data.instance.projects]
     for t in data.targets:
         if time.perf_counter() > deadline:
             return None

@@ -7,15 +7,14 @@ as constants.
 
 from __future__ import annotations
 
-from fractions import Fraction
-
 from allocator.model.context import Context
+from allocator.model.data import in_house_share
 from allocator.schema import Rule
 
 
 def add(ctx: Context) -> None:
     for p, project in enumerate(ctx.data.instance.projects):
-        share = Fraction(project.min_in_house_share).limit_denominator(10_000)
+        share = in_house_share(project)
         terms = ctx.vars.project_hours.get(p, [])
         num, den = share.numerator, share.denominator
         inside_q, all_q = ctx.data.settled_q.get(p, (0, 0))
