@@ -37,6 +37,7 @@ from allocator.eligibility import compute_eligibility
 from allocator.explain import explain_infeasibility
 from allocator.greedy import best_greedy
 from allocator.lns import improve
+from allocator.model.aggregate import aggregate_bound
 from allocator.model.build import BuiltModel, build_model
 from allocator.model.data import (
     QUARTER,
@@ -47,7 +48,6 @@ from allocator.model.data import (
 from allocator.model.relaxation import LpBound, lp_bound
 from allocator.model.solution import Solution, evaluate, read_solution
 from allocator.model.variables import count_variables
-from allocator.model.weekly import weekly_bound
 from allocator.plan import build_plan, empty_plan
 from allocator.schema import Goal, Instance, Plan
 
@@ -278,23 +278,23 @@ def _instance_bound(
     unrestricted: list[dict[int, list[int]]],
     goal: str,
     stages: list[StageResult],
-    deadline: float,
+    time_limit: float,
 ) -> float | None:
     """A bound of the whole instance when the model was restricted (reported units).
 
     Coverage: 0, trivially valid (the week-aggregated relaxation gives about 0 on such
-    instances at a high price). Cost: the week-aggregated LP under the coverage reached, if it
-    solves within 30 % of the time left; else ``None``.
+    instances at a high price). Cost: the horizon-aggregated LP under the coverage reached
+    (:mod:`allocator.model.aggregate`), if it is built and solved within ``time_limit``
+    seconds; else ``None``.
     """
     if goal != "cost":
         return 0.0
     cap = next(
         (s.value * QUARTER for s in stages if s.goal == "coverage" and s.value is not None), None
     )
-    budget = 0.3 * (deadline - time.perf_counter())  # the later stages need the rest
-    if budget < 1.0:
+    if time_limit < 1.0:
         return None
-    value = weekly_bound(data, unrestricted, goal, coverage_cap=cap, time_limit=budget)
+    value = aggregate_bound(data, unrestricted, goal, coverage_cap=cap, time_limit=time_limit)
     return None if value is None else value / data.money_scale
 
 
@@ -409,6 +409,10 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Plan:
             stage_end = stage_started + stage_time
             rounds = 0
             lp = LpBound(None, "skipped", 0.0)
+            valid: float | None = None  # a bound of the whole instance when the model is cut
+            if candidates or built is None:
+                budget = stage_time * LP_TIME_SHARE
+                valid = _instance_bound(data, unrestricted, goal, stages, budget)
             if use_lp and built and goal in ("coverage", "cost") and not _stopped(options):
                 lp = lp_bound(
                     built.model,
@@ -480,6 +484,10 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Plan:
                 if floor is not None:
                     floor = max(floor, solver.best_objective_bound)
                 search = stage_lns and status != cp_model.OPTIMAL
+            if not (candidates or built is None):
+                valid = None if floor is None else floor / scale
+            elif floor is not None:  # neighbourhoods only, uncut: 0 is a bound too
+                valid = max(valid or 0.0, floor / scale)
             if search:
                 solution, rounds = _improve(
                     data,
@@ -487,15 +495,12 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Plan:
                     order[:number],
                     stage_end,
                     options,
-                    None if floor is None else floor / scale,
+                    valid,
                     (number, len(order), started),
                 )
             value = round(evaluate(data, solution)[goal] * scale)
-            if floor is not None and value <= floor + 1e-9:
+            if valid is not None and value <= valid * scale + 1e-9:
                 status_name = "OPTIMAL"
-            valid = None if floor is None else floor / scale
-            if candidates or built is None:  # no bound of the whole instance: make one
-                valid = _instance_bound(data, unrestricted, goal, stages, deadline)
             seconds = time.perf_counter() - stage_started
             stages.append(StageResult(goal, status_name, value / scale, valid, seconds, rounds))
             if built is not None and expr is not None:

@@ -1,13 +1,23 @@
-"""A week-aggregated LP relaxation of the whole instance, for a bound when the model is cut.
+"""An aggregated LP relaxation of the whole instance, for a bound when the model is cut.
 
 When a large model keeps only some candidates per task (see
 :func:`allocator.model.data.restrict_candidates`), the CP-SAT bound is no longer a bound of the
 instance. This relaxation keeps every eligible pair but aggregates a task's daily hours per
-ISO week: ``h[s, t, week]``, bounded by the specialist's capacity on the task's available days
-that week. Per-day capacity becomes per-week capacity, min daily hours, max assignees,
-exclusivity, project limits, onboarding and fixed task hours are dropped. Each of these only
-enlarges the feasible set (or lowers the cost), so the optimum is a valid lower bound of the
-coverage goal, and of the cost goal under a coverage cap.
+period, an ISO week or the whole horizon: ``h[s, t, period]``, bounded by the specialist's
+capacity on the task's available days in the period. Per-day capacity becomes per-period
+capacity; min daily hours, max assignees, exclusivity and fixed task hours are dropped. Each
+of these only enlarges the feasible set, so the optimum is a valid lower bound of the coverage
+goal, and of the cost goal under a coverage cap.
+
+Projects per specialist and onboarding (spec rule 6 and the cost goal) are kept as in the
+model (:mod:`allocator.model.constraints.max_projects`): ``join[s, p]`` in [0, 1], the hours
+of ``s`` on ``p`` at most ``join[s, p]`` times the most they can do there, at most
+``max_projects`` joins per specialist, and onboarding paid per join.
+
+Measured (``python -m benchmarks engine`` instances, cost under the plans' coverage): weeks and
+the horizon bound cost alike (large: 7,235,343 in 53 s by week, 7,235,059 in 3.5 s over the
+horizon, without joins); the joins raise it (medium: 689,883 to 726,726; large: 7,312,957 in
+7.7 s). Cost is therefore bounded over the horizon, coverage by week.
 """
 
 from __future__ import annotations
@@ -15,11 +25,12 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from fractions import Fraction
+from typing import Literal
 
 import highspy
 import numpy as np
 
-from allocator.model.data import ModelData, in_house_share
+from allocator.model.data import ModelData, in_house_share, quarters
 from allocator.model.relaxation import INF, lp_solver
 
 
@@ -40,12 +51,16 @@ class _Lp:
         entries[column] = entries.get(column, 0.0) + coefficient
 
 
-def weekly_bound(
+Period = Literal["week", "horizon"]
+
+
+def aggregate_bound(
     data: ModelData,
     eligible: list[dict[int, list[int]]],
     goal: str,
     *,
     coverage_cap: float | None = None,
+    period: Period | None = None,
     time_limit: float = 20.0,
 ) -> float | None:
     """Lower bound of ``goal`` ("coverage" or "cost") in model units, or ``None``.
@@ -53,16 +68,20 @@ def weekly_bound(
     ``eligible[k]`` gives, per target index, the eligible specialists and their available
     day indices (the unrestricted lists). ``time_limit`` (seconds) covers building the LP
     and solving it; ``None`` when either does not finish in it. ``coverage_cap`` (model
-    units) bounds the coverage goal when bounding cost, as the cost stage does.
+    units) bounds the coverage goal when bounding cost, as the cost stage does. ``period``
+    is what task hours are aggregated over: by default a week for coverage, the horizon for
+    cost.
     """
     if goal not in ("coverage", "cost"):
         return 0.0  # stability counts changes and split days: never below zero
-    week = [d.isocalendar()[:2] for d in data.dates]
+    period = period or ("week" if goal == "coverage" else "horizon")
+    week = [d.isocalendar()[:2] if period == "week" else (0, 0) for d in data.dates]
     lp = _Lp()
     covered: list[tuple[int, float]] = []
     demand = 0.0
     deadline = time.perf_counter() + time_limit  # building the LP counts in its time
     shares = [in_house_share(p) for p in data.instance.projects]
+    joins = _Joins(data, eligible, onboarding=goal == "cost")
     for t in data.targets:
         if time.perf_counter() > deadline:
             return None
@@ -78,6 +97,7 @@ def weekly_bound(
                 for b, n in weeks.items():
                     lp.add(("capacity", s, b), col, t.daily_q * n)
                 _share(lp, data, shares[t.project], (t.project, s, col), done)
+                joins.add(lp, (s, t.project), col, done)
                 covered.append((col, t.priority * done))
                 if t.target.item.required and len(days) == len(t.days):
                     lp.add(("required", t.index), col, 1.0)
@@ -88,6 +108,7 @@ def weekly_bound(
                 lp.add(("effort", t.index), col, 1.0)
                 lp.add(("capacity", s, b), col, 1.0)
                 _share(lp, data, shares[t.project], (t.project, s, col), 1.0)
+                joins.add(lp, (s, t.project), col, 1.0)
                 covered.append((col, float(t.priority)))
                 if t.target.item.required:
                     lp.add(("required", t.index), col, 1.0)
@@ -117,6 +138,55 @@ def weekly_bound(
         lp.row_bounds["coverage_cap"] = (demand - coverage_cap, INF)
     left = deadline - time.perf_counter()
     return _solve(lp, objective, offset, left) if left > 0.1 else None
+
+
+class _Joins:
+    """The ``join[s, p]`` columns, made on a pair's first hours where a project limit
+    applies or (with ``onboarding``) onboarding costs money."""
+
+    def __init__(
+        self, data: ModelData, eligible: list[dict[int, list[int]]], *, onboarding: bool
+    ) -> None:
+        self.data = data
+        self.onboarding = onboarding
+        self.columns: dict[tuple[int, int], int] = {}  # -1: the pair needs none
+        dates: dict[tuple[int, int], set[int]] = defaultdict(set)
+        demand: dict[tuple[int, int], int] = defaultdict(int)
+        for t in data.targets:
+            for s, days in eligible[t.index].items():
+                dates[s, t.project].update(days)
+                demand[s, t.project] += t.daily_q * len(days) if t.is_workplace else t.demand_q
+        # the most quarter-hours s can work on p: its targets' demand, capped by capacity
+        self.most = {
+            pair: min(need, data.capacity_q[pair[0]] * len(dates[pair]))
+            for pair, need in demand.items()
+        }
+
+    def _onboarding_cost(self, s: int, p: int) -> float:
+        specialist, project = self.data.instance.specialists[s], self.data.instance.projects[p]
+        if not self.onboarding or project.id in specialist.familiar_projects:
+            return 0.0
+        return float(quarters(project.onboarding_hours) * self.data.rate[s])
+
+    def add(self, lp: _Lp, pair: tuple[int, int], column: int, hours: float) -> None:
+        """Count ``hours`` per unit of ``column`` as work of ``pair`` (specialist, project)."""
+        join = self.columns.get(pair)
+        if join is None:
+            s, p = pair
+            limit = self.data.instance.specialists[s].max_projects
+            onboarding = self._onboarding_cost(s, p)
+            join = self.columns[pair] = (
+                -1 if limit is None and onboarding == 0 else lp.column(1.0, onboarding)
+            )
+            if join < 0:
+                return
+            lp.add(("join", pair), join, -float(self.most[pair]))
+            lp.row_bounds[("join", pair)] = (-INF, 0.0)
+            if limit is not None:
+                lp.add(("projects", s), join, 1.0)
+                lp.row_bounds[("projects", s)] = (-INF, float(limit))
+        if join >= 0:
+            lp.add(("join", pair), column, hours)
 
 
 def _share(
