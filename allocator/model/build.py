@@ -83,6 +83,7 @@ def build_model(
     *,
     explain: bool = False,
     data: ModelData | None = None,
+    tighten: bool = True,
 ) -> BuiltModel:
     """Build the model over eligible (specialist, target, date) triples only.
 
@@ -97,12 +98,17 @@ def build_model(
         :mod:`allocator.model.guards`), to extract an infeasibility core.
     data
         Already indexed data (possibly with restricted candidates); built here when not given.
+    tighten
+        Add the redundant constraints that tighten the LP relaxation (the hours of a
+        specialist on a project bounded by its join indicator, see
+        :mod:`allocator.model.constraints.max_projects`).
     """
     started = time.perf_counter()
     if data is None:
         data = build_model_data(instance, eligibility or compute_eligibility(instance))
     model = cp_model.CpModel()
-    ctx = Context(model, data, create_variables(model, data), Guards(model, explain=explain))
+    variables = create_variables(model, data)
+    ctx = Context(model, data, variables, Guards(model, explain=explain), tighten)
     for family in FAMILIES:
         family.add(ctx)
     built = BuiltModel(ctx, 0.0)

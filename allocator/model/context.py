@@ -17,6 +17,7 @@ class Context:
     data: ModelData
     vars: Variables
     guards: Guards
+    tighten: bool = True  # add redundant constraints that tighten the LP relaxation
 
     def impose(
         self,
