@@ -292,7 +292,7 @@ def _instance_bound(
     cap = next(
         (s.value * QUARTER for s in stages if s.goal == "coverage" and s.value is not None), None
     )
-    if time_limit < 1.0:
+    if time_limit < 0.1:
         return None
     value = aggregate_bound(data, unrestricted, goal, coverage_cap=cap, time_limit=time_limit)
     return None if value is None else value / data.money_scale

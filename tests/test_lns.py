@@ -346,6 +346,8 @@ def test_solve_by_neighbourhoods_alone_never_builds_the_whole_model(
     data = build_model_data(instance, compute_eligibility(instance))
     assert stats["variables"] == count_variables(data)
     assert sum(s["neighbourhoods"] for s in stats["stages"]) > 0
+    # no LP of the model: cost is bounded by the aggregated relaxation of the instance
+    assert 0 < plan.bound["cost"] <= report.objective["cost"] + 1e-6
     rendered = Console(width=200, record=True)
     rendered.print(_summary(plan))
     assert f"{stats['variables']:,} vars (neighbourhoods only)" in rendered.export_text()

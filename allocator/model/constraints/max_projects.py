@@ -7,7 +7,7 @@ The hours of ``s`` on ``p`` are also at most ``joins[s, p]`` times the most ``s`
 ``p`` (the targets' demands, at most ``s``'s capacity on the dates they span). The indicators
 imply it, but the LP relaxation (:mod:`allocator.model.relaxation`) drops their enforced
 implications and lets each target's indicator be small while the hours add up: on the medium
-instance its cost bound rises from 691,932 to 730,368 with it (plans 760,000-785,000), and
+instance its cost bound rises from 691,932 to 730,368 with it (plans 760,000-800,000), and
 CP-SAT proves the small instance's cost in 3 s instead of 8. Only a model built to
 ``tighten`` has it: in a neighbourhood round's small model it cost a tenth
 of the coverage gain (large, 55 s of rounds from the greedy plan, two seeds: 24,554 and
