@@ -5,7 +5,13 @@ from __future__ import annotations
 from allocator.explain import unmet_reasons
 from allocator.kpis import compute_kpis
 from allocator.model.data import QUARTER, ModelData
-from allocator.model.solution import Solution, evaluate, unmet_quarters
+from allocator.model.solution import (
+    Solution,
+    cost_slack,
+    evaluate,
+    exact_cost,
+    unmet_quarters,
+)
 from allocator.schema import Assignment, Instance, Plan, Status, Unmet, WorkplaceFill
 
 Stage = tuple[str, float | None, float | None]  # goal, best value, best bound
@@ -36,11 +42,16 @@ def build_plan(
     instance = data.instance
     specialists = instance.specialists
     objective = evaluate(data, solution)
+    slack = cost_slack(data)  # costs with more decimals than the model's money units
+    if slack:
+        objective["cost"] = round(exact_cost(data, solution), 6)
     bound: dict[str, float] = {}
     gaps = []
     for goal, value, best in stages:
         if value is None or best is None:
             continue
+        if goal == "cost":
+            best -= slack
         # every goal is a sum of non-negative terms: a bound below zero says nothing more
         bound[goal] = round(max(0.0, min(best, objective[goal])), 6)
         gaps.append(_gap(objective[goal], bound[goal]))

@@ -710,15 +710,21 @@ def test_values_at_the_engine_limits_solve_cleanly() -> None:
     assert plan.status in ("optimal", "feasible")
 
 
-@pytest.mark.parametrize("cost", [33.333, 0.001, 12.345678])
+@pytest.mark.parametrize("cost", [33.333, 0.001, 12.345678, 0.00006, 52.37142857])
 def test_a_cost_in_fractions_of_a_cent_is_rejected_or_solved_consistently(cost: float) -> None:
+    # beyond 4 decimals the model rounds rates: the plan still reports the exact cost, and
+    # a cost bound that the rounding cannot have pushed above the exact optimum
     data = instance_dict(
-        specialists=[person("a", cost_per_hour=cost)],
+        projects=[{"id": "p", "program": "mixed", "onboarding_hours": 3}],
+        specialists=[person("a", cost_per_hour=cost), person("b", cost_per_hour=cost * 3)],
         tasks=[{"id": "t", "project": "p", "effort_hours": 40}],
     )
     if validate(data):
         return  # rejected with a path: consistent
-    solve_checked(data)
+    plan = solve_checked(data)
+    exact = 43 * cost  # a works the 40 hours, after 3 hours of onboarding
+    assert plan.objective["cost"] == pytest.approx(exact, abs=1e-6)  # reported to 6 decimals
+    assert plan.bound["cost"] <= exact + 1e-6
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,10 @@
 
 Hours are integers of quarter-hours (``QUARTER = 4`` per hour) inside the model. Money is in
 units of ``1 / money_scale`` of the currency, with ``money_scale = 4 × 10^k`` where ``k`` is the
-largest number of decimals among the costs per hour (at most 4), so costs are exact.
+largest number of decimals among the costs per hour (at most 4), so costs are exact. A cost
+with more decimals is rounded to the nearest unit (``ModelData.rate_error``); the plan then
+reports its cost from the exact rates and lowers the cost bound by the most the rounding can
+move it (:mod:`allocator.plan`).
 """
 
 from __future__ import annotations
@@ -83,6 +86,7 @@ class ModelData:
     project_ids: list[str]
     specialist_index: dict[str, int] = field(default_factory=dict)
     money_scale: int = QUARTER  # money units per currency unit
+    rate_error: float = 0.0  # largest |cost_per_hour - rate / money units per hour|
     # per project: (in-house, all) quarter-hours planned outside the model (a neighbourhood's
     # fixed part, see :mod:`allocator.model.neighbourhood`); the share rule counts them
     settled_q: dict[int, tuple[int, int]] = field(default_factory=dict)
@@ -168,18 +172,23 @@ def build_model_data(instance: Instance, eligibility: Eligibility) -> ModelData:
             data.min_daily_q = min(quarters(item.min_daily_hours), effort_q)
             data.max_assignees = item.max_assignees
         targets.append(data)
+    rate = [round(s.cost_per_hour * per_hour) for s in specialists]
     return ModelData(
         instance=instance,
         eligibility=eligibility,
         dates=dates,
         available=available,
         capacity_q=[quarters(s.hours_per_day) for s in specialists],
-        rate=[round(s.cost_per_hour * per_hour) for s in specialists],
+        rate=rate,
         in_house=[s.sourcing == "in_house" for s in specialists],
         targets=targets,
         project_ids=project_ids,
         specialist_index={s.id: i for i, s in enumerate(specialists)},
         money_scale=QUARTER * per_hour,
+        rate_error=max(
+            (abs(s.cost_per_hour - r / per_hour) for s, r in zip(specialists, rate, strict=True)),
+            default=0.0,
+        ),
     )
 
 

@@ -7,6 +7,7 @@ solution alone (spec, "What a plan optimises"), in hours and currency.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -64,6 +65,28 @@ def evaluate(data: ModelData, solution: Solution, *, stable: bool = True) -> dic
     if stable:
         values["stability"] = float(stability(data, solution, rows))
     return values
+
+
+def exact_cost(data: ModelData, solution: Solution) -> float:
+    """The cost goal of ``solution`` (currency) from the instance's costs per hour as given,
+    for costs with more decimals than the model's money units hold (spec, goal "cost")."""
+    specialists, projects = data.instance.specialists, data.instance.projects
+    rows = solution.rows(data)
+    terms = [specialists[s].cost_per_hour * q / QUARTER for s, _, _, q in rows]
+    for s, p in {(s, data.targets[k].project) for s, k, _, _ in rows}:
+        if projects[p].id not in specialists[s].familiar_projects:
+            terms.append(specialists[s].cost_per_hour * projects[p].onboarding_hours)
+    return math.fsum(terms)
+
+
+def cost_slack(data: ModelData) -> float:
+    """The most the rounded rates can move any plan's cost (currency): the rounding error per
+    hour times every hour that can be paid (all demand, and every onboarding)."""
+    if data.rate_error == 0:
+        return 0.0
+    onboarding = sum(p.onboarding_hours for p in data.instance.projects)
+    hours = sum(t.demand_q for t in data.targets) / QUARTER
+    return data.rate_error * (hours + onboarding * len(data.capacity_q))
 
 
 def stability(data: ModelData, solution: Solution, rows: list[tuple[int, int, int, int]]) -> int:
