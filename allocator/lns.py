@@ -352,6 +352,7 @@ def improve(
     stop: threading.Event | None = None,
     bound: float | None = None,
     on_improve: Callable[[Solution, list[float]], None] | None = None,
+    overtime: tuple[float, float] | None = None,
 ) -> tuple[Solution, LnsStats]:
     """Improve ``solution`` on ``goals[-1]`` with ``goals[:-1]`` never worse, until ``deadline``.
 
@@ -360,7 +361,9 @@ def improve(
     one; two rounds at once double the rounds searched on two cores). The search ends early
     once the goal reaches ``bound`` (a proven lower bound, reported units).
     ``on_improve(plan, values)`` is called with each strictly better plan and its goal values
-    (reported units, ``goals`` order), one call at a time. Returns the best plan found and the
+    (reported units, ``goals`` order), one call at a time. ``overtime = (until, patience)``
+    lets the search go on past ``deadline``, up to ``until``, while it found a better plan in
+    the last ``patience`` seconds. Returns the best plan found and the
     search's statistics. With ``workers=1`` the search is repeatable for a given ``seed``
     (up to the rounds' time limits).
 
@@ -370,11 +373,18 @@ def improve(
     if "stability" in goals and data.instance.previous_plan is not None:
         raise ValueError("stability against a previous plan is not searched by neighbourhoods")
     search = _Search(data, solution, goals)
+    improved = [time.perf_counter()]  # when the last better plan was found
 
     def finished() -> bool:
         reached = bound is not None and search.key[-1] <= bound + 1e-9
         halted = search.failed or (stop is not None and stop.is_set())
-        return reached or halted or time.perf_counter() >= deadline - 0.2
+        now = time.perf_counter()
+        if reached or halted or now < deadline - 0.2:
+            return reached or halted
+        if overtime is None:
+            return True
+        until, patience = overtime
+        return now >= until - 0.2 or now - improved[0] > patience
 
     def next_round(rng: random.Random) -> _Round | None:
         """The next neighbourhood to search (``None``: the search is over); waits while the
@@ -390,7 +400,8 @@ def improve(
     def rounds(rng: random.Random) -> None:
         try:
             while (round_ := next_round(rng)) is not None:
-                seconds = min(search.seconds, deadline - time.perf_counter())
+                end = deadline if overtime is None else max(deadline, overtime[0])
+                seconds = min(search.seconds, end - time.perf_counter())
                 proven, change = False, None
                 try:
                     proven, change = _solve_round(
@@ -405,6 +416,7 @@ def improve(
                     before = search.key
                     key = search.commit(round_, change)
                     if key is not None and key < before:
+                        improved[0] = time.perf_counter()
                         search.stats.improving += 1
                         if on_improve is not None:
                             on_improve(search.best, key)

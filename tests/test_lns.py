@@ -402,3 +402,24 @@ def test_an_error_in_one_round_stops_every_round_at_once() -> None:
     with pytest.raises(RuntimeError, match="progress sink is down"):
         improve(data, start, ["coverage"], began + 30, workers=2, on_improve=failing)
     assert time.perf_counter() - began < 10  # not at the deadline
+
+
+def test_overtime_runs_on_while_improving_and_stops_at_the_deadline_otherwise() -> None:
+    instance = _instance(SHAPES[0])
+    data = build_model_data(instance, compute_eligibility(instance))
+    start = best_greedy(data, ["coverage", "cost"])
+    # patience longer than the whole search: counted from the start, it never runs out, so
+    # the search goes on to the overtime's end
+    began = time.perf_counter()
+    found, _ = improve(
+        data, start, ["coverage", "cost"], began + 1, workers=2, overtime=(began + 3, 60.0)
+    )
+    assert time.perf_counter() - began >= 2.7
+    _checked(instance, data, found)
+    # no patience: the search ends at its deadline, within a round's time limit
+    began = time.perf_counter()
+    found, _ = improve(
+        data, start, ["coverage", "cost"], began + 1, workers=2, overtime=(began + 30, 0.0)
+    )
+    assert time.perf_counter() - began < 1 + 2.5
+    _checked(instance, data, found)
