@@ -373,7 +373,7 @@ def improve(
     if "stability" in goals and data.instance.previous_plan is not None:
         raise ValueError("stability against a previous plan is not searched by neighbourhoods")
     search = _Search(data, solution, goals)
-    improved = [time.perf_counter()]  # when the last better plan was found
+    improved = [float("-inf")]  # when the last better plan was found
 
     def finished() -> bool:
         reached = bound is not None and search.key[-1] <= bound + 1e-9

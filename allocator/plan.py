@@ -36,22 +36,21 @@ def build_plan(
     """The plan of ``solution``.
 
     ``stages`` gives each solved goal's value and bound (in hours for coverage, currency for
-    cost); the plan is ``optimal`` when every goal was solved (``complete``) and proven, else
-    ``feasible``. Objective values are recomputed from the solution itself.
+    cost; a cost bound already lowered by :func:`allocator.model.solution.cost_slack`); the
+    plan is ``optimal`` when every goal was solved (``complete``) and proven, else
+    ``feasible``. Objective values are recomputed from the solution itself, cost from the
+    exact costs per hour when the model's money units round them.
     """
     instance = data.instance
     specialists = instance.specialists
     objective = evaluate(data, solution)
-    slack = cost_slack(data)  # costs with more decimals than the model's money units
-    if slack:
+    if cost_slack(data):  # costs with more decimals than the model's money units
         objective["cost"] = round(exact_cost(data, solution), 6)
     bound: dict[str, float] = {}
     gaps = []
     for goal, value, best in stages:
         if value is None or best is None:
             continue
-        if goal == "cost":
-            best -= slack
         # every goal is a sum of non-negative terms: a bound below zero says nothing more
         bound[goal] = round(max(0.0, min(best, objective[goal])), 6)
         gaps.append(_gap(objective[goal], bound[goal]))

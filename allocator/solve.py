@@ -49,7 +49,7 @@ from allocator.model.data import (
     restrict_candidates,
 )
 from allocator.model.relaxation import LpBound, lp_bound
-from allocator.model.solution import Solution, evaluate, read_solution
+from allocator.model.solution import Solution, cost_slack, evaluate, read_solution
 from allocator.model.variables import count_variables
 from allocator.plan import build_plan, empty_plan
 from allocator.schema import Goal, Instance, Plan
@@ -206,14 +206,15 @@ def _improve(
     data: ModelData,
     solution: Solution,
     goals: list[Goal],
-    deadline: tuple[float, tuple[float, float] | None],
+    deadline: float,
     options: SolveOptions,
     bound: float | None,
     report: tuple[int, int, float],
+    overtime: tuple[float, float] | None = None,
 ) -> tuple[Solution, int]:
-    """Neighbourhood search on ``goals[-1]`` until ``deadline`` (the stage's end, and its
-    overtime: see :func:`allocator.lns.improve`) or the proven ``bound`` (reported units,
-    ``None`` when there is none), reporting each better plan.
+    """Neighbourhood search on ``goals[-1]`` until ``deadline`` (or on in ``overtime``, see
+    :func:`allocator.lns.improve`) or the proven ``bound`` (reported units, ``None`` when
+    there is none), reporting each better plan.
 
     ``report``: the stage's number, the number of stages and the solve's start time. Returns
     the best plan and the number of rounds searched.
@@ -227,12 +228,11 @@ def _improve(
             elapsed = time.perf_counter() - started
             options.progress(Progress(goals[-1], number, stages, key[-1], bound, elapsed, found[0]))
 
-    end, overtime = deadline
     best, lns_stats = improve(
         data,
         solution,
         goals,
-        end,
+        deadline,
         workers=_workers(data.instance, options),
         seed=data.instance.solver.seed,
         stop=options.stop,
@@ -425,7 +425,7 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Plan:
             # time left (an earlier stage's overtime must not starve this goal's bound)
             lp_time = (stage_time if number == 1 else remaining) * LP_TIME_SHARE
             valid: float | None = None  # a bound of the whole instance when the model is cut
-            if candidates or built is None:
+            if (candidates or built is None) and not _stopped(options):
                 valid = _instance_bound(data, unrestricted, goal, stages, lp_time)
             if use_lp and built and goal in ("coverage", "cost") and not _stopped(options):
                 lp = lp_bound(
@@ -483,6 +483,9 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Plan:
                         solution = first_hint
                         hinted = evaluate(data, first_hint)[goal]
                         lp_floor = None if lp.value is None else max(0.0, lp.value) / scale
+                        lp_floor = valid if candidates else lp_floor
+                        if lp_floor is not None and goal == "cost":
+                            lp_floor = max(0.0, lp_floor - cost_slack(data))
                         stages.append(StageResult(goal, "GREEDY", hinted, lp_floor, seconds))
                         built.model.add(expr <= round(hinted * scale)).with_name(f"goal[{goal}]")
                         continue
@@ -502,19 +505,22 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Plan:
                 valid = None if floor is None else floor / scale
             elif floor is not None:  # neighbourhoods only, uncut: 0 is a bound too
                 valid = max(valid or 0.0, floor / scale)
+            if valid is not None and goal == "cost":  # of the exact costs, not the model's
+                valid = max(0.0, valid - cost_slack(data))
             if search:
                 overtime = None
-                if number < len(order):
+                if lns and number < len(order):  # later stages need no CP-SAT time
                     until = stage_started + remaining * STAGE_OVERTIME
                     overtime = (until, max(1.0, stage_time * STAGE_PATIENCE))
                 solution, rounds = _improve(
                     data,
                     solution,
                     order[:number],
-                    (stage_end, overtime),
+                    stage_end,
                     options,
                     valid,
                     (number, len(order), started),
+                    overtime,
                 )
             value = round(evaluate(data, solution)[goal] * scale)
             if valid is not None and value <= valid * scale + 1e-9:

@@ -725,6 +725,9 @@ def test_a_cost_in_fractions_of_a_cent_is_rejected_or_solved_consistently(cost: 
     exact = 43 * cost  # a works the 40 hours, after 3 hours of onboarding
     assert plan.objective["cost"] == pytest.approx(exact, abs=1e-6)  # reported to 6 decimals
     assert plan.bound["cost"] <= exact + 1e-6
+    stages = plan.statistics["stages"]
+    assert isinstance(stages, list)
+    assert all(st["bound"] <= exact + 1e-6 for st in stages if st["goal"] == "cost")
 
 
 @pytest.mark.parametrize(

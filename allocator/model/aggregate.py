@@ -30,7 +30,7 @@ from typing import Literal
 import highspy
 import numpy as np
 
-from allocator.model.data import ModelData, in_house_share, quarters
+from allocator.model.data import ModelData, in_house_share, most_on_project, quarters
 from allocator.model.relaxation import INF, lp_solver
 
 
@@ -150,17 +150,7 @@ class _Joins:
         self.data = data
         self.onboarding = onboarding
         self.columns: dict[tuple[int, int], int] = {}  # -1: the pair needs none
-        dates: dict[tuple[int, int], set[int]] = defaultdict(set)
-        demand: dict[tuple[int, int], int] = defaultdict(int)
-        for t in data.targets:
-            for s, days in eligible[t.index].items():
-                dates[s, t.project].update(days)
-                demand[s, t.project] += t.daily_q * len(days) if t.is_workplace else t.demand_q
-        # the most quarter-hours s can work on p: its targets' demand, capped by capacity
-        self.most = {
-            pair: min(need, data.capacity_q[pair[0]] * len(dates[pair]))
-            for pair, need in demand.items()
-        }
+        self.most = most_on_project(data, eligible)
 
     def _onboarding_cost(self, s: int, p: int) -> float:
         specialist, project = self.data.instance.specialists[s], self.data.instance.projects[p]

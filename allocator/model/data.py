@@ -11,6 +11,7 @@ move it (:mod:`allocator.plan`).
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -224,3 +225,22 @@ def previous_plan(data: ModelData) -> PreviousPlan | None:
         else:
             assignees.setdefault(k, set()).add(row.specialist)
     return PreviousPlan(fills, assignees, gone)
+
+
+def most_on_project(
+    data: ModelData, eligible: list[dict[int, list[int]]] | None = None
+) -> dict[tuple[int, int], int]:
+    """Per (specialist, project) the specialist may work on: the most quarter-hours they can
+    work there, i.e. the demand of the targets they are eligible for, capped by their capacity
+    on the dates those targets span. ``eligible`` gives per target index the eligible
+    specialists and their days (default: each target's own ``eligible``)."""
+    dates: dict[tuple[int, int], set[int]] = defaultdict(set)
+    demand: dict[tuple[int, int], int] = defaultdict(int)
+    for t in data.targets:
+        for s, days in (t.eligible if eligible is None else eligible[t.index]).items():
+            dates[s, t.project].update(days)
+            demand[s, t.project] += t.daily_q * len(days) if t.is_workplace else t.demand_q
+    return {
+        pair: min(need, data.capacity_q[pair[0]] * len(dates[pair]))
+        for pair, need in demand.items()
+    }

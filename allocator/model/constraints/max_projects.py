@@ -21,6 +21,7 @@ from collections import defaultdict
 from ortools.sat.python import cp_model
 
 from allocator.model.context import Context
+from allocator.model.data import most_on_project
 from allocator.schema import Rule
 
 
@@ -62,24 +63,13 @@ def add(ctx: Context) -> None:
 
 def _work(ctx: Context) -> dict[tuple[int, int], tuple[list[tuple[int, cp_model.IntVar]], int]]:
     """Per (specialist, project): the terms of the quarter-hours worked on the project, and
-    the most they can add up to (demands of the targets, capped by capacity on their dates)."""
+    the most they can add up to (:func:`allocator.model.data.most_on_project`)."""
     data, v = ctx.data, ctx.vars
     terms: dict[tuple[int, int], list[tuple[int, cp_model.IntVar]]] = defaultdict(list)
-    demand: dict[tuple[int, int], int] = defaultdict(int)
-    dates: dict[tuple[int, int], set[int]] = defaultdict(set)
     for (s, w), fill in v.fill.items():
         t = data.targets[w]
-        done = t.daily_q * len(t.eligible[s])
-        terms[s, t.project].append((done, fill))
-        demand[s, t.project] += done
-        dates[s, t.project].update(t.eligible[s])
-    for (s, k), _ in v.assignee.items():
-        t = data.targets[k]
-        demand[s, t.project] += t.demand_q
-        dates[s, t.project].update(t.eligible[s])
+        terms[s, t.project].append((t.daily_q * len(t.eligible[s]), fill))
     for (s, k, _), hours in v.hours.items():
         terms[s, data.targets[k].project].append((1, hours))
-    return {
-        pair: (items, min(demand[pair], data.capacity_q[pair[0]] * len(dates[pair])))
-        for pair, items in terms.items()
-    }
+    most = most_on_project(data)
+    return {pair: (items, most[pair]) for pair, items in terms.items()}
