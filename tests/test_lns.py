@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import importlib
+import math
 import random
 import time
 
@@ -26,6 +27,7 @@ from allocator.eligibility import compute_eligibility
 from allocator.generate import generate_instance
 from allocator.greedy import best_greedy
 from allocator.lns import _holds, improve
+from allocator.model.aggregate import aggregate_bound
 from allocator.model.build import BuiltModel, build_model
 from allocator.model.data import ModelData, build_model_data
 from allocator.model.neighbourhood import residual
@@ -346,8 +348,12 @@ def test_solve_by_neighbourhoods_alone_never_builds_the_whole_model(
     data = build_model_data(instance, compute_eligibility(instance))
     assert stats["variables"] == count_variables(data)
     assert sum(s["neighbourhoods"] for s in stats["stages"]) > 0
-    # no LP of the model: cost is bounded by the aggregated relaxation of the instance
+    # no LP of the model: coverage and cost are bounded by the aggregated relaxation
     assert 0 < plan.bound["cost"] <= report.objective["cost"] + 1e-6
+    weekly = aggregate_bound(data, [t.eligible for t in data.targets], "coverage")
+    assert weekly is not None and weekly > 0
+    whole = math.ceil(weekly - 1e-6 * weekly) / 4  # weighted quarter-hours are integers
+    assert plan.bound["coverage"] == pytest.approx(min(whole, report.objective["coverage"]))
     rendered = Console(width=200, record=True)
     rendered.print(_summary(plan))
     assert f"{stats['variables']:,} vars (neighbourhoods only)" in rendered.export_text()
