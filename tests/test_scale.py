@@ -100,3 +100,12 @@ def test_aggregate_bound_keeps_the_project_limit() -> None:
     plan = solve_checked(data_)
     assert plan.objective["coverage"] == 24
     assert plan.status == "optimal"
+
+
+def test_lp_bound_counts_reading_the_model_in_its_time_limit() -> None:
+    instance = load_instance(_generated(3))
+    built = build_model(instance)
+    built.model.minimize(built.goal("coverage"))
+    late = lp_bound(built.model, 0.0)
+    assert late.value is None and "reading the model" in late.status
+    assert lp_bound(built.model, 10.0).value is not None
