@@ -437,7 +437,7 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Plan:
             # time left (an earlier stage's overtime must not starve this goal's bound)
             lp_time = (stage_time if number == 1 else remaining) * LP_TIME_SHARE
             # a bound of the whole instance from the aggregated relaxation (reported units);
-            # with the LP of the whole model to follow, in at most half of their time
+            # with the LP of the whole model to follow, in at most half of its time more
             valid: float | None = None
             if not _stopped(options):  # stability: 0 at once
                 share = lp_time / 2 if use_lp else lp_time
@@ -447,7 +447,7 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Plan:
             if use_lp and built and goal in ("coverage", "cost") and not _stopped(options):
                 lp = lp_bound(
                     built.model,
-                    max(0.1, lp_time - (time.perf_counter() - stage_started)),
+                    lp_time,
                     linearize_enforced=False,
                     # interior point pays on coverage only (see lp_solver); halving the
                     # simplex time would lose the cost bound (medium, 30 s: 1.1 s needed)
