@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from ortools.sat.python import cp_model
 
 from allocator.model.build import build_model
-from allocator.model.data import QUARTER, ModelData, in_house_share
+from allocator.model.data import ModelData, in_house_share
 from allocator.model.neighbourhood import Residual, residual
 from allocator.model.solution import Solution, evaluate, read_solution
 from allocator.schema import Goal
@@ -73,19 +73,14 @@ class LnsStats:
     conflicts: int = 0  # better changes dropped: a change committed meanwhile touched theirs
 
 
-def _scale(data: ModelData, goal: Goal) -> int:
-    """The model's integer units per reported unit of ``goal``."""
-    return {"coverage": QUARTER, "cost": data.money_scale}.get(goal, 1)
-
-
 def _units(data: ModelData, goal: Goal, value: float) -> int:
     """A goal value (reported units) in the model's integer units."""
-    return round(value * _scale(data, goal))
+    return round(value * data.goal_scale(goal))
 
 
 def _exact(data: ModelData, goal: Goal, value: float) -> float:
     """A goal value (reported units) rounded to the nearest value it can take."""
-    return _units(data, goal, value) / _scale(data, goal)
+    return _units(data, goal, value) / data.goal_scale(goal)
 
 
 def _key(data: ModelData, solution: Solution, goals: list[Goal]) -> list[float]:
@@ -374,6 +369,7 @@ def improve(
         raise ValueError("stability against a previous plan is not searched by neighbourhoods")
     search = _Search(data, solution, goals)
     improved = [float("-inf")]  # when the last better plan was found
+    end = deadline if overtime is None else max(deadline, overtime[0])  # a round's latest end
 
     def finished() -> bool:
         reached = bound is not None and search.key[-1] <= bound + 1e-9
@@ -400,7 +396,6 @@ def improve(
     def rounds(rng: random.Random) -> None:
         try:
             while (round_ := next_round(rng)) is not None:
-                end = deadline if overtime is None else max(deadline, overtime[0])
                 seconds = min(search.seconds, end - time.perf_counter())
                 proven, change = False, None
                 try:

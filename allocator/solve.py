@@ -162,11 +162,6 @@ class _Reporter(cp_model.CpSolverSolutionCallback):  # type: ignore[misc]
             )
 
 
-def _goal_scale(data: ModelData, goal: str) -> float:
-    """Model units per reported unit: quarter-hours for coverage, money units for cost."""
-    return {"coverage": QUARTER, "cost": data.money_scale}.get(goal, 1)
-
-
 def _workers(instance: Instance, options: SolveOptions) -> int:
     workers = options.workers if options.workers is not None else instance.solver.workers
     return workers or os.cpu_count() or 1
@@ -318,8 +313,16 @@ def _instance_bound(
     if value is None:
         return None
     if goal == "coverage":  # weighted quarter-hours: an integer
-        return math.ceil(value - 1e-6 * max(1.0, abs(value))) / QUARTER
-    return value / data.money_scale
+        value = math.ceil(value - 1e-6 * max(1.0, abs(value)))
+    return value / data.goal_scale(goal)
+
+
+def _exact_bound(data: ModelData, goal: str, bound: float | None) -> float | None:
+    """``bound`` (reported units) as a bound of the goal on the exact costs per hour: a cost
+    bound lowered by :func:`allocator.model.solution.cost_slack`."""
+    if bound is None or goal != "cost":
+        return bound
+    return max(0.0, bound - cost_slack(data))
 
 
 def _report_hint(
@@ -456,7 +459,7 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Plan:
             if solution is None and lp.values is not None and built is not None:
                 guided = best_greedy(data, order, _lp_preference(built, lp))
                 first_hint = _better(data, order, first_hint, guided)
-            scale = _goal_scale(data, goal)
+            scale = data.goal_scale(goal)
             # model units; without the whole model, 0 (every goal counts non-negative terms)
             floor = None if candidates else max(0.0, lp.value or 0.0, (valid or 0.0) * scale)
             # stability (as this goal or an earlier, pinned one) by neighbourhoods only without
@@ -501,8 +504,7 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Plan:
                         hinted = evaluate(data, first_hint)[goal]
                         lp_floor = None if lp.value is None else max(0.0, lp.value) / scale
                         lp_floor = valid if candidates else lp_floor
-                        if lp_floor is not None and goal == "cost":
-                            lp_floor = max(0.0, lp_floor - cost_slack(data))
+                        lp_floor = _exact_bound(data, goal, lp_floor)
                         stages.append(StageResult(goal, "GREEDY", hinted, lp_floor, seconds))
                         built.model.add(expr <= round(hinted * scale)).with_name(f"goal[{goal}]")
                         continue
@@ -518,12 +520,9 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Plan:
                 if floor is not None:
                     floor = max(floor, solver.best_objective_bound)
                 search = stage_lns and status != cp_model.OPTIMAL
-            if not (candidates or built is None):
-                valid = None if floor is None else floor / scale
-            elif floor is not None:  # neighbourhoods only, uncut: 0 is a bound too
-                valid = max(valid or 0.0, floor / scale)
-            if valid is not None and goal == "cost":  # of the exact costs, not the model's
-                valid = max(0.0, valid - cost_slack(data))
+            if floor is not None:  # uncut: it holds the aggregated relaxation's bound too
+                valid = floor / scale
+            valid = _exact_bound(data, goal, valid)
             if search:
                 overtime = None
                 if lns and number < len(order):  # later stages need no CP-SAT time

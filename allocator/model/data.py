@@ -92,6 +92,11 @@ class ModelData:
     # fixed part, see :mod:`allocator.model.neighbourhood`); the share rule counts them
     settled_q: dict[int, tuple[int, int]] = field(default_factory=dict)
 
+    def goal_scale(self, goal: str) -> int:
+        """Model units per reported unit of ``goal``: quarter-hours for coverage, money units
+        for cost, 1 for stability."""
+        return {"coverage": QUARTER, "cost": self.money_scale}.get(goal, 1)
+
     @property
     def workplaces(self) -> list[TargetData]:
         return [t for t in self.targets if t.is_workplace]
