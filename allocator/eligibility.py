@@ -51,10 +51,12 @@ class Target:
 
     @property
     def daily_minimum(self) -> float:
-        """Hours a specialist must be able to give on one date to take part."""
+        """Hours a specialist must be able to give on one date to take part: a workplace's
+        hours per day; 0 for a task, as a specialist with a shorter day than its min daily
+        hours may still do the whole remaining effort when it is less (spec rule 5)."""
         if isinstance(self.item, Workplace):
             return self.item.hours_per_day
-        return min(self.item.min_daily_hours, self.item.effort_hours)
+        return 0.0
 
 
 @dataclass(frozen=True)
@@ -86,7 +88,7 @@ def exclusions(instance: Instance, specialist: Specialist, target: Target) -> li
     """Every reason ``specialist`` is not eligible for ``target`` (``[]`` when eligible).
 
     Rules from the spec, "A specialist s is eligible ...", plus one capacity rule: a
-    specialist whose hours per day are below the target's daily minimum cannot take part.
+    specialist whose hours per day are below a workplace's hours per day cannot fill it.
     """
     return list(_exclusions(instance, specialist, target))
 

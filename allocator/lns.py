@@ -311,7 +311,7 @@ def _solve_round(
     res = residual(data, round_.base, round_.freed, round_.projects, round_.rows)
     if not res.data.targets:
         return False, None
-    built = build_model(res.data.instance, data=res.data, tighten=False)
+    built = build_model(res.data.instance, data=res.data, tighten=False, relief=False)
     part = res.restrict(round_.base)
     before = evaluate(res.data, part, stable=stable)
     for pinned in goals[:-1]:

@@ -141,6 +141,7 @@ class _Reporter(cp_model.CpSolverSolutionCallback):  # type: ignore[misc]
         self.options = options
         self.count = 0
         self.floor: float | None = 0.0  # a proven bound known before the search (model units)
+        self.exact = True  # the model is the instance's (else only the floor bounds it)
 
     def on_solution_callback(self) -> None:
         self.count += 1
@@ -148,7 +149,8 @@ class _Reporter(cp_model.CpSolverSolutionCallback):  # type: ignore[misc]
             scale = self.scale
             bound = None
             if self.floor is not None:  # None: the model's bound is not the instance's
-                bound = max(self.best_objective_bound, self.floor) / scale
+                found = self.best_objective_bound if self.exact else self.floor
+                bound = max(found, self.floor) / scale
             self.options.progress(
                 Progress(
                     stage=self.goal,
@@ -400,8 +402,13 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Plan:
     # stability against a previous plan) and the LP bound; without them the neighbourhoods
     # build their own small models, and the time and memory of the whole one are saved
     wants_lp = variables <= LP_MAX_VARIABLES and not candidates
+    # the min-daily-hours relief costs a Boolean per task triple: exact where CP-SAT searches
+    # the whole model for the stage; larger whole models (the LP bound, a first plan with
+    # locked items) keep every day worked at the minimum, and their CP-SAT bound is not one
+    # of the instance
+    relief = not lns
     if not lns or provable or locked or wants_lp or _replans(instance, order):
-        built = build_model(instance, data=data)
+        built = build_model(instance, data=data, relief=relief)
     size: dict[str, int | None] = {"variables": variables, "constraints": None}
     if built is not None:
         size.update(built.size())
@@ -483,6 +490,7 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Plan:
                 )
                 reporter = _Reporter(goal, scale, number, len(order), started, options)
                 reporter.floor = floor
+                reporter.exact = relief
                 status = solver.solve(built.model, reporter)
                 left = deadline - time.perf_counter()
                 if status == cp_model.UNKNOWN and left > 0.5 and not _stopped(options):
@@ -517,7 +525,9 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Plan:
                     break
                 solution = read_solution(list(solver.response_proto.solution), built.ctx.vars)
                 status_name = solver.status_name(status)
-                if floor is not None:
+                if not relief:  # CP-SAT's bound and optimum hold without the relief only
+                    status_name = "FEASIBLE"
+                elif floor is not None:
                     floor = max(floor, solver.best_objective_bound)
                 search = stage_lns and status != cp_model.OPTIMAL
             if floor is not None:  # uncut: it holds the aggregated relaxation's bound too

@@ -17,7 +17,7 @@ import random
 import time
 
 import pytest
-from conftest import config_of
+from conftest import config_of, instance_dict, person
 from ortools.sat.python import cp_model
 from rich.console import Console
 
@@ -75,7 +75,7 @@ def test_a_neighbourhood_plan_merged_back_is_valid_and_moves_goals_as_the_small_
         part = res.restrict(incumbent)
         same = res.merge(incumbent, part)
         assert (same.fills, same.hours) == (incumbent.fills, incumbent.hours)
-        built = build_model(res.data.instance, data=res.data)
+        built = build_model(res.data.instance, data=res.data, relief=False)
         built.model.minimize(built.goal("coverage"))
         built.hint_from(part)
         solver = cp_model.CpSolver()
@@ -430,3 +430,81 @@ def test_overtime_runs_on_while_improving_and_stops_at_the_deadline_otherwise() 
     )
     assert time.perf_counter() - began < 1 + 2.5
     _checked(instance, data, found)
+
+
+def _short_day_instance() -> Instance:
+    """a can do t only as 8 h on Monday and 2 h on Tuesday (the day of a 6 h workplace): the
+    2 h are its whole remaining effort (the relief of the min daily hours rule); b can do u."""
+    mon, tue = "2027-01-04", "2027-01-05"
+    return load_instance(
+        instance_dict(
+            specialists=[person("a"), person("b")],
+            workplaces=[
+                {
+                    "id": "w",
+                    "project": "p",
+                    "role": "developer",
+                    "hours_per_day": 6,
+                    "start": tue,
+                    "end": tue,
+                }
+            ],
+            tasks=[
+                {
+                    "id": "t",
+                    "project": "p",
+                    "effort_hours": 10,
+                    "min_daily_hours": 4,
+                    "start": mon,
+                    "due": tue,
+                    "candidates": ["a"],
+                },
+                {
+                    "id": "u",
+                    "project": "p",
+                    "effort_hours": 24,
+                    "min_daily_hours": 4,
+                    "due": "2027-01-06",
+                },
+            ],
+        )
+    )
+
+
+def test_a_task_ending_with_a_short_day_keeps_its_people_in_every_neighbourhood() -> None:
+    # the relief is in the whole model only: freeing a could move the 8 h after the 2 h
+    instance = _short_day_instance()
+    data = build_model_data(instance, compute_eligibility(instance))
+    built = build_model(instance, data=data)
+    built.model.minimize(built.goal("coverage"))
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 2
+    assert solver.solve(built.model) == cp_model.OPTIMAL
+    whole = read_solution(list(solver.response_proto.solution), built.ctx.vars)
+    _checked(instance, data, whole)
+    a, b = (data.specialist_index[i] for i in ("a", "b"))
+    assert sorted(q for (s, _, _), q in whole.hours.items() if s == a) == [8, 32]
+    res = residual(data, whole, {a, b})
+    assert res.freed == {b}
+    found, _ = improve(data, whole, ["coverage", "cost"], time.perf_counter() + 1)
+    _checked(instance, data, found)
+    assert {k: q for k, q in found.hours.items() if k[0] == a} == {
+        k: q for k, q in whole.hours.items() if k[0] == a
+    }
+
+
+def test_a_whole_model_without_the_relief_claims_no_optimum(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    instance = _short_day_instance()
+    exact = solve(instance, SolveOptions(time_limit=5, workers=2))
+    assert exact.status == "optimal" and exact.objective["coverage"] == 0
+    # neighbourhoods switched on: CP-SAT's whole model has no relief and cannot do t's last
+    # 2 h, so its optimum is no optimum of the instance
+    monkeypatch.setattr(solve_module, "LNS_MIN_VARIABLES", 0)
+    plan = solve(instance, SolveOptions(time_limit=5, workers=2))
+    report = check_plan(instance, plan)
+    assert report.ok, report.violations
+    assert plan.objective["coverage"] > 0
+    assert plan.status == "feasible"
+    assert plan.statistics["stages"][0]["status"] == "FEASIBLE"

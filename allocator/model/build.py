@@ -65,6 +65,9 @@ class BuiltModel:
         joined |= {(s, targets[w].project) for w, s in solution.fills.items()}
         for pair, var in v.joins.items():
             values[var.index] = int(pair in joined)
+        for (_, k, d), q in solution.hours.items():  # a day short of the minimum ends a task
+            if (k, d) in v.finish and 0 < q < targets[k].min_daily_q:
+                values[v.finish[k, d].index] = 1
         return v.complete(values)
 
     def hint_from(self, solution: Solution) -> None:
@@ -84,6 +87,7 @@ def build_model(
     explain: bool = False,
     data: ModelData | None = None,
     tighten: bool = True,
+    relief: bool = True,
 ) -> BuiltModel:
     """Build the model over eligible (specialist, target, date) triples only.
 
@@ -102,12 +106,16 @@ def build_model(
         Add the redundant constraints that tighten the LP relaxation (the hours of a
         specialist on a project bounded by its join indicator, see
         :mod:`allocator.model.constraints.max_projects`).
+    relief
+        Model the min-daily-hours rule with its relief (a shorter day that does a task's whole
+        remaining effort, see :mod:`allocator.model.constraints.task`): exact, at the price
+        of a Boolean per task triple. Without it every day worked reaches the minimum.
     """
     started = time.perf_counter()
     if data is None:
         data = build_model_data(instance, eligibility or compute_eligibility(instance))
     model = cp_model.CpModel()
-    variables = create_variables(model, data)
+    variables = create_variables(model, data, relief=relief)
     ctx = Context(model, data, variables, Guards(model, explain=explain), tighten)
     for family in FAMILIES:
         family.add(ctx)

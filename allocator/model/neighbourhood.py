@@ -10,7 +10,10 @@ small model's data, over the same specialist indices:
   (``demand_q`` and ``max_assignees`` shrink), with the freed specialists as candidates;
 - every hour of a freed specialist is free, so their daily capacity, exclusivity and project
   limits are whole; hours settled on each project count in its share rule
-  (``ModelData.settled_q``).
+  (``ModelData.settled_q``);
+- a task that ends with a day shorter than its min daily hours (the rule's relief) keeps
+  every specialist on it: the small model has no relief, and moving any of its hours could
+  leave that short day before other work on the task.
 
 Each goal of the small model then differs from the whole plan's by a constant, so a better
 small plan merged back (:meth:`Residual.merge`) is a better whole plan. Specialists named by
@@ -69,12 +72,16 @@ def residual(
     must satisfy every hard rule; it then restricts to a solution of the residual data
     (:meth:`Residual.restrict`), so the small model is feasible.
     """
+    rows = solution.rows(data) if rows is None else rows
+    ends_short = {k for _, k, _, q in rows if 0 < q < data.targets[k].min_daily_q}
+    if ends_short:  # rare (only CP-SAT's whole model has the relief): keep their people
+        freed = freed - {s for s, k, _, _ in rows if k in ends_short}
     done: dict[int, int] = defaultdict(int)
     people: dict[int, set[int]] = defaultdict(set)
     inside: dict[int, int] = defaultdict(int)
     total: dict[int, int] = defaultdict(int)
     allowed = None if projects is None else set(projects)
-    for s, k, _, q in solution.rows(data) if rows is None else rows:
+    for s, k, _, q in rows:
         if s in freed:
             if allowed is not None:
                 allowed.add(data.targets[k].project)

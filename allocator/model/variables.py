@@ -3,7 +3,10 @@
 - ``fill[s, w]``: specialist ``s`` fills workplace ``w`` for its whole period (bool).
 - ``hours[s, t, d]``: quarter-hours ``s`` works on task ``t`` on day ``d``; its domain
   ``{0} ∪ [min daily, capacity]`` carries the min-daily-hours rule, so no per-day Boolean is
-  needed.
+  needed. With the rule's relief (a day may be shorter when it does the whole remaining
+  effort, see :mod:`allocator.model.constraints.task`), the domain is ``[0, capacity]`` and:
+- ``works[s, t, d]``: ``s`` works on ``t`` on ``d`` (bool, iff ``hours > 0``);
+- ``finish[t, d]``: ``t`` ends on ``d`` with a day shorter than its min daily hours (bool).
 - ``assignee[s, t]``: ``s`` works on task ``t`` on some day (bool).
 - ``joins[s, p]``: ``s`` works on project ``p`` (bool, created when a rule or cost needs it).
 
@@ -32,6 +35,8 @@ class Variables:
     fill: dict[Key2, cp_model.IntVar] = field(default_factory=dict)
     hours: dict[Key3, cp_model.IntVar] = field(default_factory=dict)
     assignee: dict[Key2, cp_model.IntVar] = field(default_factory=dict)
+    works: dict[Key3, cp_model.IntVar] = field(default_factory=dict)  # relieved tasks only
+    finish: dict[Key2, cp_model.IntVar] = field(default_factory=dict)  # (task, day)
     joins: dict[Key2, cp_model.IntVar] = field(default_factory=dict)
     day_load: dict[Key2, list[Term]] = field(default_factory=lambda: defaultdict(list))
     day_activity: dict[Key2, list[tuple[int, cp_model.IntVar]]] = field(
@@ -62,16 +67,26 @@ class Variables:
         return sum(coef * self.upper.get(var.index, 1) for coef, var in terms)
 
 
-def create_variables(model: cp_model.CpModel, data: ModelData) -> Variables:
-    """Create fill, hours and assignee variables and index them by specialist-day."""
+def create_variables(
+    model: cp_model.CpModel, data: ModelData, *, relief: bool = False
+) -> Variables:
+    """Create fill, hours and assignee variables and index them by specialist-day; with
+    ``relief``, the ``works`` and ``finish`` variables of the tasks it concerns."""
     v = Variables()
     for t in data.targets:
         v.covered.append([])
         if t.is_workplace:
             _workplace_variables(model, data, v, t.index)
         else:
-            _task_variables(model, data, v, t.index)
+            _task_variables(model, data, v, t.index, relief and relieved(t))
     return v
+
+
+def relieved(t: TargetData) -> bool:
+    """Whether the relief of the min-daily-hours rule can matter for task ``t``: some day's
+    work may be shorter than its min daily hours (at least 2 quarter-hours) and still not
+    the whole effort."""
+    return not t.is_workplace and t.demand_q > t.min_daily_q >= 2
 
 
 def _workplace_variables(model: cp_model.CpModel, data: ModelData, v: Variables, w: int) -> None:
@@ -88,13 +103,17 @@ def _workplace_variables(model: cp_model.CpModel, data: ModelData, v: Variables,
             v.day_activity[s, d].append((t.project, fill))
 
 
-def task_candidates(data: ModelData, t: TargetData) -> Iterator[tuple[int, list[int], int]]:
+def task_candidates(
+    data: ModelData, t: TargetData, *, relief: bool = False
+) -> Iterator[tuple[int, list[int], int]]:
     """The specialists who get variables on task ``t``: ``(specialist, days, top)``, where
-    ``top`` is the most quarter-hours they can work on it in a day (those who cannot reach
-    its min daily hours on any day, or have no day in its window, get none)."""
+    ``top`` is the most quarter-hours they can work on it in a day (those with no day in its
+    window get none; without ``relief``, nor do those who cannot reach its min daily
+    hours)."""
+    least = 1 if relief else t.min_daily_q
     for s, days in t.eligible.items():
         top = min(data.capacity_q[s], t.demand_q)
-        if days and top >= t.min_daily_q:
+        if days and top >= least:
             yield s, days, top
 
 
@@ -105,13 +124,22 @@ def count_variables(data: ModelData) -> int:
     return fills + sum(len(days) + 1 for t in data.tasks for _, days, _ in task_candidates(data, t))
 
 
-def _task_variables(model: cp_model.CpModel, data: ModelData, v: Variables, k: int) -> None:
+def _task_variables(
+    model: cp_model.CpModel, data: ModelData, v: Variables, k: int, relief: bool
+) -> None:
     t = data.targets[k]
-    for s, days, top in task_candidates(data, t):
+    least = 1 if relief else max(1, t.min_daily_q)
+    for s, days, top in task_candidates(data, t, relief=relief):
         v.assignee[s, k] = model.new_bool_var(f"assignee[{s},{k}]")
-        domain = cp_model.Domain.from_intervals([[0, 0], [max(1, t.min_daily_q), top]])
+        domain = cp_model.Domain.from_intervals([[0, 0], [least, top]])
         for d in days:
             hours = model.new_int_var_from_domain(domain, f"hours[{s},{k},{d}]")
+            if relief:
+                works = model.new_bool_var(f"works[{s},{k},{d}]")
+                v.works[s, k, d] = works
+                v.indicators.append((works, [hours], 1))
+                if (k, d) not in v.finish:
+                    v.finish[k, d] = model.new_bool_var(f"finish[{k},{d}]")
             v.upper[hours.index] = top
             v.hours[s, k, d] = hours
             v.covered[k].append((1, hours))
