@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Literal
 
-from allocator.calendar import dates_between, overlap_hours, working_dates
+from allocator.calendar import dates_between, overlap_hours, unavailable_dates, working_dates
 from allocator.schema import Instance, Project, SourcingRule, Specialist, Task, Workplace
 
 TargetKind = Literal["workplace", "task"]
@@ -88,7 +88,8 @@ def exclusions(instance: Instance, specialist: Specialist, target: Target) -> li
     """Every reason ``specialist`` is not eligible for ``target`` (``[]`` when eligible).
 
     Rules from the spec, "A specialist s is eligible ...", plus one capacity rule: a
-    specialist whose hours per day are below a workplace's hours per day cannot fill it.
+    specialist whose hours per day are below a workplace's hours per day cannot fill it
+    (unless on leave on every date of its period: such a fill adds no hours).
     """
     return list(_exclusions(instance, specialist, target))
 
@@ -132,7 +133,7 @@ def _exclusions(instance: Instance, specialist: Specialist, target: Target) -> I
                     f"hours, {project.min_overlap_hours:g} h needed",
                 )
             )
-    if s.hours_per_day + 1e-9 < target.daily_minimum:
+    if s.hours_per_day + 1e-9 < target.daily_minimum and _available_on_some(s, target):
         yield (
             Exclusion(
                 "hours",
@@ -140,6 +141,13 @@ def _exclusions(instance: Instance, specialist: Specialist, target: Target) -> I
                 f"{target.label} needs {target.daily_minimum:g} h",
             )
         )
+
+
+def _available_on_some(s: Specialist, target: Target) -> bool:
+    """Whether ``s`` is available on a date of ``target``'s period (a fill with none adds no
+    hours, so no day of theirs is too short for it)."""
+    off = unavailable_dates(s.unavailable)
+    return any(d not in off for d in target.dates)
 
 
 def _overlap(s: Specialist, project: Project, on: dt.date) -> float:

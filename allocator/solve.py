@@ -498,6 +498,18 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Plan:
                     # as later goals cannot run before this one is pinned
                     solver.parameters.max_time_in_seconds = left
                     status = solver.solve(built.model, reporter)
+                if status == cp_model.INFEASIBLE and solution is None and not relief:
+                    # no proof without the relief (a task's last hours may need it): the
+                    # exact model decides, in the time left (no goal is pinned yet)
+                    relief = reporter.exact = True
+                    built = build_model(instance, data=data, relief=True)
+                    expr = built.goal(goal)
+                    built.model.minimize(expr)
+                    built.hint_from(first_hint)
+                    solver.parameters.max_time_in_seconds = max(
+                        0.05, deadline - time.perf_counter()
+                    )
+                    status = solver.solve(built.model, reporter)
                 seconds = time.perf_counter() - stage_started
                 if status == cp_model.INFEASIBLE and solution is None:
                     watchdog.close()

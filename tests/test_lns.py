@@ -508,3 +508,50 @@ def test_a_whole_model_without_the_relief_claims_no_optimum(
     assert plan.objective["coverage"] > 0
     assert plan.status == "feasible"
     assert plan.statistics["stages"][0]["status"] == "FEASIBLE"
+
+
+def _part_timer_instance(required: bool) -> Instance:
+    """a works 8 h a day and is away on Tuesday; b works 2 h a day, less than the task's
+    4 h minimum, so b's only way to help is the last 2 h on Tuesday (the relief)."""
+    mon, tue = "2027-01-04", "2027-01-05"
+    return load_instance(
+        instance_dict(
+            specialists=[person("a", unavailable=[{"date": tue}]), person("b", hours_per_day=2)],
+            tasks=[
+                {
+                    "id": "t",
+                    "project": "p",
+                    "effort_hours": 10,
+                    "min_daily_hours": 4,
+                    "start": mon,
+                    "due": tue,
+                    "max_assignees": 2,
+                    "required": required,
+                }
+            ],
+        )
+    )
+
+
+@pytest.mark.parametrize("required", [False, True], ids=["optional", "required"])
+def test_a_whole_model_without_the_relief_neither_bounds_nor_refutes_it(
+    required: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # neighbourhoods switched on, so the whole model (its LP bound; CP-SAT's first plan with
+    # a required item) has no relief: its LP must still bound the instance, and its
+    # infeasibility (the task cannot be done in full without b's short day) proves nothing
+    monkeypatch.setattr(solve_module, "LNS_MIN_VARIABLES", 0)
+    monkeypatch.setattr(solve_module, "PROOF_VARIABLES", 0)
+    instance = _part_timer_instance(required)
+    plan = solve(instance, SolveOptions(time_limit=5, workers=2))
+    report = check_plan(instance, plan)
+    assert report.ok, report.violations
+    if required:
+        assert plan.status == "optimal", plan.explanation
+        assert plan.objective["coverage"] == 0
+    else:
+        assert plan.status == "feasible"
+        assert plan.objective["coverage"] > 0  # the neighbourhoods have no relief
+    for stage in plan.statistics["stages"]:
+        if stage["goal"] == "coverage":
+            assert stage["bound"] is None or stage["bound"] <= 0

@@ -210,6 +210,43 @@ def test_min_daily_hours_relief_leaves_no_work_after_the_short_day() -> None:
     assert hours_by(plan, workplace="w1") == 6 and hours_by(plan, workplace="w2") == 4
 
 
+def _away_filler(**fields: object) -> dict[str, object]:
+    """a is locked onto workplace w, on its only date a is away: the fill adds no hours."""
+    return instance_dict(
+        projects=[{"id": "p", "program": "mixed"}, {"id": "q", "program": "mixed", **fields}],
+        specialists=[person("a", unavailable=[{"date": WEEK[1]}], max_projects=1)],
+        workplaces=[workplace(project="q", hours_per_day=2, start=WEEK[1], end=WEEK[1])],
+        tasks=[task(effort_hours=8, start=WEEK[0], due=WEEK[0])],
+        fixed=[{"specialist": "a", "workplace": "w"}],
+    )
+
+
+def test_a_fill_on_no_available_date_is_no_work_on_its_project() -> None:
+    # a's one project may be p: the fill of q's workplace gives no hours (spec rules 2, 6)
+    plan = solve_checked(_away_filler())
+    assert plan.status == "optimal"
+    assert filler(plan, "w") == "a"
+    assert hours_by(plan, task="t") == 8
+
+
+def test_a_fill_on_no_available_date_costs_no_onboarding() -> None:
+    data = _away_filler(onboarding_hours=4)
+    data["tasks"] = []
+    plan = solve_checked(data)
+    assert plan.status == "optimal"
+    assert plan.objective["cost"] == 0
+    assert all(s["bound"] is None or s["bound"] <= s["value"] for s in plan.statistics["stages"])
+
+
+def test_a_shorter_day_than_a_workplace_needs_no_hours_on_no_available_date() -> None:
+    data = _away_filler()
+    data["specialists"][0]["hours_per_day"] = 1  # less than w's 2 h, but a is away then
+    data["tasks"] = []
+    plan = solve_checked(data)
+    assert plan.status == "optimal"
+    assert filler(plan, "w") == "a"
+
+
 @pytest.mark.parametrize(("limit", "done"), [(1, 8), (2, 16)])
 def test_max_assignees(limit: int, done: float) -> None:
     data = instance_dict(

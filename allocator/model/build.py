@@ -62,7 +62,9 @@ class BuiltModel:
         for pair in assignees:
             values[v.assignee[pair].index] = 1
         joined = {(s, targets[k].project) for s, k in assignees}
-        joined |= {(s, targets[w].project) for w, s in solution.fills.items()}
+        joined |= {
+            (s, targets[w].project) for w, s in solution.fills.items() if targets[w].eligible[s]
+        }
         for pair, var in v.joins.items():
             values[var.index] = int(pair in joined)
         for (_, k, d), q in solution.hours.items():  # a day short of the minimum ends a task

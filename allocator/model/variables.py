@@ -108,13 +108,10 @@ def task_candidates(
 ) -> Iterator[tuple[int, list[int], int]]:
     """The specialists who get variables on task ``t``: ``(specialist, days, top)``, where
     ``top`` is the most quarter-hours they can work on it in a day (those with no day in its
-    window get none; without ``relief``, nor do those who cannot reach its min daily
-    hours)."""
-    least = 1 if relief else t.min_daily_q
+    window get none)."""
     for s, days in t.eligible.items():
-        top = min(data.capacity_q[s], t.demand_q)
-        if days and top >= least:
-            yield s, days, top
+        if days:
+            yield s, days, min(data.capacity_q[s], t.demand_q)
 
 
 def count_variables(data: ModelData) -> int:
@@ -129,9 +126,13 @@ def _task_variables(
 ) -> None:
     t = data.targets[k]
     least = 1 if relief else max(1, t.min_daily_q)
-    for s, days, top in task_candidates(data, t, relief=relief):
+    for s, days, top in task_candidates(data, t):
         v.assignee[s, k] = model.new_bool_var(f"assignee[{s},{k}]")
-        domain = cp_model.Domain.from_intervals([[0, 0], [least, top]])
+        # without the relief, a day shorter than the minimum leaves {0} to CP-SAT; the hull
+        # [0, top] keeps such a specialist in the LP relaxation, which then still bounds
+        # plans with the relief (they may do a task's last hours)
+        most = max(least, top)  # the daily capacity constraint still bounds it by top
+        domain = cp_model.Domain.from_intervals([[0, 0], [least, most]])
         for d in days:
             hours = model.new_int_var_from_domain(domain, f"hours[{s},{k},{d}]")
             if relief:
@@ -140,7 +141,7 @@ def _task_variables(
                 v.indicators.append((works, [hours], 1))
                 if (k, d) not in v.finish:
                     v.finish[k, d] = model.new_bool_var(f"finish[{k},{d}]")
-            v.upper[hours.index] = top
+            v.upper[hours.index] = most
             v.hours[s, k, d] = hours
             v.covered[k].append((1, hours))
             v.project_hours[t.project].append((1, data.in_house[s], hours))

@@ -29,7 +29,9 @@ def add(ctx: Context) -> None:
     data, v = ctx.data, ctx.vars
     indicators: dict[tuple[int, int], list[cp_model.IntVar]] = defaultdict(list)
     for (s, w), fill in v.fill.items():
-        indicators[s, data.targets[w].project].append(fill)
+        # a fill on no available date adds no hours: the filler does not work on the project
+        if data.targets[w].eligible[s]:
+            indicators[s, data.targets[w].project].append(fill)
     for (s, k), assignee in v.assignee.items():
         indicators[s, data.targets[k].project].append(assignee)
     projects = data.instance.projects
