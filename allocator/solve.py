@@ -537,7 +537,7 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Plan:
                     break
                 solution = read_solution(list(solver.response_proto.solution), built.ctx.vars)
                 status_name = solver.status_name(status)
-                if not relief:  # CP-SAT's bound and optimum hold without the relief only
+                if not relief:  # CP-SAT's bound and optimum are the instance's only with it
                     status_name = "FEASIBLE"
                 elif floor is not None:
                     floor = max(floor, solver.best_objective_bound)
