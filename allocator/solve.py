@@ -258,6 +258,22 @@ def has_locked_items(instance: Instance) -> bool:
     )
 
 
+def _locked_pairs(data: ModelData) -> set[tuple[int, int]]:
+    """The (specialist, task) pairs a fixed assignment names, and every candidate of a
+    required task: a cut of the candidates keeps them (the greedy plan may break those
+    items, and the specialist they need must stay)."""
+    index = data.eligibility.target_index
+    pairs = {
+        (data.specialist_index[f.specialist], index["task", f.task])
+        for f in data.instance.fixed
+        if f.task is not None
+    }
+    for t in data.tasks:
+        if t.target.item.required:
+            pairs |= {(s, t.index) for s in t.eligible}
+    return pairs
+
+
 def _stopped(options: SolveOptions) -> bool:
     return options.stop is not None and options.stop.is_set()
 
@@ -388,7 +404,7 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Plan:
     order: list[Goal] = list(instance.objective.order)
     data = build_model_data(instance, compute_eligibility(instance))
     first_hint = best_greedy(data, order)
-    keep = {(s, k) for s, k, _, _ in first_hint.rows(data)}
+    keep = {(s, k) for s, k, _, _ in first_hint.rows(data)} | _locked_pairs(data)
     unrestricted = [t.eligible for t in data.targets]
     # 0: every candidate kept; the neighbourhoods keep to the cut too (measured on large, it
     # focuses them: 120 s reach about 32,600 weighted unmet hours with it, 34,600 without)
@@ -407,6 +423,7 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Plan:
     # locked items) keep every day worked at the minimum, and their CP-SAT bound is not one
     # of the instance
     relief = not lns
+    exact = relief and not candidates  # the whole model's optimum and bound are the instance's
     if not lns or provable or locked or wants_lp or _replans(instance, order):
         built = build_model(instance, data=data, relief=relief)
     size: dict[str, int | None] = {"variables": variables, "constraints": None}
@@ -490,7 +507,7 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Plan:
                 )
                 reporter = _Reporter(goal, scale, number, len(order), started, options)
                 reporter.floor = floor
-                reporter.exact = relief
+                reporter.exact = exact
                 status = solver.solve(built.model, reporter)
                 left = deadline - time.perf_counter()
                 if status == cp_model.UNKNOWN and left > 0.5 and not _stopped(options):
@@ -498,10 +515,14 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Plan:
                     # as later goals cannot run before this one is pinned
                     solver.parameters.max_time_in_seconds = left
                     status = solver.solve(built.model, reporter)
-                if status == cp_model.INFEASIBLE and solution is None and not relief:
-                    # no proof without the relief (a task's last hours may need it): the
-                    # exact model decides, in the time left (no goal is pinned yet)
-                    relief = reporter.exact = True
+                if status == cp_model.INFEASIBLE and solution is None and not exact:
+                    # no proof from a model without the relief (a task's last hours may
+                    # need it) or with cut candidates: the exact model decides, in the time
+                    # left (no goal is pinned yet)
+                    exact = reporter.exact = True
+                    for t, eligible in zip(data.targets, unrestricted, strict=True):
+                        t.eligible, t.set_aside = eligible, 0
+                    candidates = stats["candidates_per_task"] = 0
                     built = build_model(instance, data=data, relief=True)
                     expr = built.goal(goal)
                     built.model.minimize(expr)
@@ -537,7 +558,7 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Plan:
                     break
                 solution = read_solution(list(solver.response_proto.solution), built.ctx.vars)
                 status_name = solver.status_name(status)
-                if not relief:  # CP-SAT's bound and optimum are the instance's only with it
+                if not exact:  # an optimum of a model without the relief or cut
                     status_name = "FEASIBLE"
                 elif floor is not None:
                     floor = max(floor, solver.best_objective_bound)

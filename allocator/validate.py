@@ -375,6 +375,16 @@ def cross_reference_problems(
             c.add(path, "the same fixed assignment is listed twice")
         seen_fixed.add(key)
 
+    previous = instance.previous_plan
+    listed: set[str] = set()  # a plan fills a workplace once (its items may be gone since)
+    for j, fill in enumerate(previous.workplaces if previous is not None else []):
+        if fill.workplace in listed:
+            c.add(
+                f"$.previous_plan.workplaces[{j}].workplace",
+                f"workplace {fill.workplace!r} is listed more than once",
+            )
+        listed.add(fill.workplace)
+
     c.limits()
     if instance.solver.seed > MAX_SEED:
         c.add("$.solver.seed", f"{instance.solver.seed} is too large (at most {MAX_SEED})")

@@ -109,3 +109,62 @@ def test_lp_bound_counts_reading_the_model_in_its_time_limit() -> None:
     late = lp_bound(built.model, 0.0)
     assert late.value is None and "reading the model" in late.status
     assert lp_bound(built.model, 10.0).value is not None
+
+
+@pytest.mark.parametrize("locked", ["fixed", "required"])
+def test_a_cut_keeps_the_specialists_of_locked_tasks(
+    locked: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # t can only be done by the dearest specialist, a, which a cut to the cheapest candidate
+    # would leave out: a fixed assignment names a, or t is required and only a's day fits it
+    monkeypatch.setattr(solve_module, "TRIPLE_BUDGET", 0)
+    fixed = [{"specialist": "a", "task": "t"}] if locked == "fixed" else []
+    data = instance_dict(
+        specialists=[
+            person("a", cost_per_hour=90),
+            person("b", hours_per_day=2, cost_per_hour=10),
+            person("c", hours_per_day=2, cost_per_hour=20),
+        ],
+        tasks=[
+            {
+                "id": "t",
+                "project": "p",
+                "effort_hours": 4,
+                "min_daily_hours": 4,
+                "start": "2027-01-04",
+                "due": "2027-01-04",
+                "required": locked == "required",
+            }
+        ],
+        fixed=fixed,
+    )
+    plan = solve_checked(data, time_limit=5, workers=2)
+    assert plan.status in ("optimal", "feasible"), plan.explanation
+    assert plan.statistics["candidates_per_task"]
+    assert [(a.specialist, a.hours) for a in plan.assignments] == [("a", 4)]
+    assert all(
+        s["status"] != "OPTIMAL" or s["bound"] == s["value"] for s in plan.statistics["stages"]
+    )
+
+
+def test_an_infeasible_cut_model_proves_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    # o is locked onto t; the share rule then needs in-house hours, which only the dearest
+    # specialist i can give: a cut to the two cheapest others leaves no valid plan, the
+    # whole model has one
+    monkeypatch.setattr(solve_module, "TRIPLE_BUDGET", 0)
+    outsourced = {"sourcing": "outsourced", "vendor": "v"}
+    data = instance_dict(
+        projects=[{"id": "p", "program": "mixed", "min_in_house_share": 0.5}],
+        specialists=[
+            person("o", cost_per_hour=30, **outsourced),
+            person("x", cost_per_hour=5, **outsourced),
+            person("y", cost_per_hour=6, **outsourced),
+            person("i", cost_per_hour=90),
+        ],
+        tasks=[{"id": "t", "project": "p", "effort_hours": 8, "max_assignees": 2}],
+        fixed=[{"specialist": "o", "task": "t"}],
+    )
+    plan = solve_checked(data, time_limit=5, workers=2)
+    assert plan.status == "optimal", plan.explanation
+    assert plan.statistics["candidates_per_task"] == 0  # re-decided on the whole model
+    assert {a.specialist for a in plan.assignments} == {"o", "i"}

@@ -337,6 +337,22 @@ CASES: list[tuple[str, Callable[[Data], object], str, str]] = [
         "$.projects[0].onboarding_hours",
         "multiple of 0.25",
     ),
+    (
+        "previous-fill-twice",
+        _set(
+            ("previous_plan",),
+            {
+                "instance": "t",
+                "status": "optimal",
+                "workplaces": [
+                    {"workplace": "w", "specialist": "a"},
+                    {"workplace": "w", "specialist": "b"},
+                ],
+            },
+        ),
+        "$.previous_plan.workplaces[1].workplace",
+        "listed more than once",
+    ),
     # ranges
     (
         "day-zero",
