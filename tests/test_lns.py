@@ -499,9 +499,9 @@ def test_a_whole_model_without_the_relief_claims_no_optimum(
     instance = _short_day_instance()
     exact = solve(instance, SolveOptions(time_limit=5, workers=2))
     assert exact.status == "optimal" and exact.objective["coverage"] == 0
-    # neighbourhoods switched on: CP-SAT's whole model has no relief and cannot do t's last
+    # a whole model without the relief (as above RELIEF_MAX_VARIABLES) cannot do t's last
     # 2 h, so its optimum is no optimum of the instance
-    monkeypatch.setattr(solve_module, "LNS_MIN_VARIABLES", 0)
+    monkeypatch.setattr(solve_module, "RELIEF_MAX_VARIABLES", 0)
     plan = solve(instance, SolveOptions(time_limit=5, workers=2))
     report = check_plan(instance, plan)
     assert report.ok, report.violations
@@ -542,6 +542,7 @@ def test_a_whole_model_without_the_relief_neither_bounds_nor_refutes_it(
     # infeasibility (the task cannot be done in full without b's short day) proves nothing
     monkeypatch.setattr(solve_module, "LNS_MIN_VARIABLES", 0)
     monkeypatch.setattr(solve_module, "PROOF_VARIABLES", 0)
+    monkeypatch.setattr(solve_module, "RELIEF_MAX_VARIABLES", 0)
     instance = _part_timer_instance(required)
     plan = solve(instance, SolveOptions(time_limit=5, workers=2))
     report = check_plan(instance, plan)

@@ -8,9 +8,9 @@
   if less. A day shorter than the minimum then ends the task: ``finish[t, d]`` allows it on
   ``d`` only, for one specialist, with nothing done on the task after ``d`` and its whole
   effort done (what the checker asks, as the remaining effort before ``d`` is then exactly
-  that day's hours). Without relief (the neighbourhoods' small models, and whole models too
-  large for CP-SAT) every day worked reaches the minimum: plans stay valid, optimality is
-  only claimed with relief.
+  that day's hours). Without relief (the neighbourhoods' small models, and whole models above
+  ``solve.RELIEF_MAX_VARIABLES``) every day worked reaches the minimum: plans stay valid,
+  and CP-SAT's optimum and bound are then not claimed for the instance.
 - max_assignees: at most ``max_assignees`` distinct specialists work on the task.
 """
 
