@@ -85,8 +85,9 @@ PROOF_VARIABLES = 5_000
 # does a task's whole remaining effort), which makes it exact at a Boolean per task triple.
 # Above it the search is the better without: on the 25-specialist peers families (about
 # 2 200 variables, 10 s) coverage reached 102 and 1,591 with it against 96 (proven) and
-# 1,527 without; the small instance's cost is proven in 20 s with it, 3-5 s without.
-RELIEF_MAX_VARIABLES = 1_000
+# 1,508-1,527 without. Below, the proof pays: the small instance (1 471 variables, 10 s)
+# proves coverage with it, and without it only reaches the LP's bound (142 against 127.6).
+RELIEF_MAX_VARIABLES = 2_000
 WHOLE_SEARCH_SHARE = 0.3
 # Above it, with fixed or required items (which the greedy plan may break), CP-SAT first finds
 # a valid plan with at most this share of the stage.
