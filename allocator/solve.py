@@ -156,8 +156,8 @@ class _Reporter(cp_model.CpSolverSolutionCallback):  # type: ignore[misc]
             scale = self.scale
             bound = None
             if self.floor is not None:  # None: the model's bound is not the instance's
-                found = self.best_objective_bound if self.exact else self.floor
-                bound = max(found, self.floor) / scale
+                found = max(self.best_objective_bound, self.floor) if self.exact else self.floor
+                bound = found / scale
             self.options.progress(
                 Progress(
                     stage=self.goal,

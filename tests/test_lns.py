@@ -432,6 +432,11 @@ def test_overtime_runs_on_while_improving_and_stops_at_the_deadline_otherwise() 
     _checked(instance, data, found)
 
 
+def _four_hour_task(id: str, effort: float, **fields: object) -> dict[str, object]:
+    """A task of project p with a 4 h minimum a day."""
+    return {"id": id, "project": "p", "effort_hours": effort, "min_daily_hours": 4, **fields}
+
+
 def _short_day_instance() -> Instance:
     """a can do t only as 8 h on Monday and 2 h on Tuesday (the day of a 6 h workplace): the
     2 h are its whole remaining effort (the relief of the min daily hours rule); b can do u."""
@@ -450,22 +455,8 @@ def _short_day_instance() -> Instance:
                 }
             ],
             tasks=[
-                {
-                    "id": "t",
-                    "project": "p",
-                    "effort_hours": 10,
-                    "min_daily_hours": 4,
-                    "start": mon,
-                    "due": tue,
-                    "candidates": ["a"],
-                },
-                {
-                    "id": "u",
-                    "project": "p",
-                    "effort_hours": 24,
-                    "min_daily_hours": 4,
-                    "due": "2027-01-06",
-                },
+                _four_hour_task("t", 10, start=mon, due=tue, candidates=["a"]),
+                _four_hour_task("u", 24, due="2027-01-06"),
             ],
         )
     )
@@ -518,16 +509,7 @@ def _part_timer_instance(required: bool) -> Instance:
         instance_dict(
             specialists=[person("a", unavailable=[{"date": tue}]), person("b", hours_per_day=2)],
             tasks=[
-                {
-                    "id": "t",
-                    "project": "p",
-                    "effort_hours": 10,
-                    "min_daily_hours": 4,
-                    "start": mon,
-                    "due": tue,
-                    "max_assignees": 2,
-                    "required": required,
-                }
+                _four_hour_task("t", 10, start=mon, due=tue, max_assignees=2, required=required)
             ],
         )
     )

@@ -130,15 +130,19 @@ def test_min_daily_hours_keeps_small_slivers_out() -> None:
     assert all(a.hours >= 4 for a in plan.assignments if a.task)
 
 
-def test_min_daily_hours_relief_lets_a_short_day_finish_the_task() -> None:
-    # a is free 8 h on Monday and 2 h on Tuesday (a 6 h workplace): 8 + 2 does the task's
-    # 10 h, the 2 h being its whole remaining effort (spec rule 5)
-    data = instance_dict(
+def _short_tuesday(effort: float) -> dict[str, object]:
+    """a is free 8 h on Monday and 2 h on Tuesday (a 6 h workplace) for a task of ``effort``
+    hours over those two days, at least 4 h a day."""
+    return instance_dict(
         specialists=[person("a")],
         workplaces=[workplace(hours_per_day=6, start=WEEK[1], end=WEEK[1])],
-        tasks=[task(effort_hours=10, min_daily_hours=4, start=WEEK[0], due=WEEK[1])],
+        tasks=[task(effort_hours=effort, min_daily_hours=4, start=WEEK[0], due=WEEK[1])],
     )
-    plan = solve_checked(data)
+
+
+def test_min_daily_hours_relief_lets_a_short_day_finish_the_task() -> None:
+    # 8 + 2 does the task's 10 h, the 2 h being its whole remaining effort (spec rule 5)
+    plan = solve_checked(_short_tuesday(10))
     assert plan.status == "optimal"
     assert plan.objective["coverage"] == 0
     rows = sorted((str(a.date), a.hours) for a in plan.assignments if a.task)
@@ -146,13 +150,8 @@ def test_min_daily_hours_relief_lets_a_short_day_finish_the_task() -> None:
 
 
 def test_min_daily_hours_relief_needs_the_whole_effort_done() -> None:
-    # as above with 12 h of effort: Tuesday's 2 h would leave 2 h undone, so it is 4 h short
-    data = instance_dict(
-        specialists=[person("a")],
-        workplaces=[workplace(hours_per_day=6, start=WEEK[1], end=WEEK[1])],
-        tasks=[task(effort_hours=12, min_daily_hours=4, start=WEEK[0], due=WEEK[1])],
-    )
-    plan = solve_checked(data)
+    # 12 h of effort: Tuesday's 2 h would leave 2 h undone, so it is 4 h short
+    plan = solve_checked(_short_tuesday(12))
     assert plan.status == "optimal"
     assert hours_by(plan, task="t") == 8
     assert hours_by(plan, workplace="w") == 6

@@ -83,8 +83,8 @@ def _relief(ctx: Context) -> None:
             if ended:  # nothing after a finishing day
                 most = sum(top for _, _, top in cells)
                 ctx.impose(m.add(sum(h for h, _, _ in cells) <= most * (1 - closed)), name)
-            # the running sum as one variable per day keeps each constraint short
-            if ended:
+                # the running sum as one Boolean per day keeps each constraint short (and
+                # allows one finishing day at most)
                 after = m.new_bool_var(f"finished[{k},{d}]")
                 m.add(after == closed + finish)
                 v.indicators.append((after, [*ended, finish], 1))  # for hints
@@ -94,6 +94,4 @@ def _relief(ctx: Context) -> None:
             ended.append(finish)
         done = v.covered[k]
         total = cp_model.LinearExpr.weighted_sum([x for _, x in done], [c for c, _ in done])
-        # at most one finishing day, and only when the whole effort is done
-        ctx.impose(m.add(sum(ended) <= 1), name)
-        ctx.impose(m.add(total >= t.demand_q * sum(ended)), name)
+        ctx.impose(m.add(total >= t.demand_q * closed), name)  # a finish does the whole effort
