@@ -43,8 +43,8 @@ from dataclasses import dataclass
 from ortools.sat.python import cp_model
 
 from allocator.model.build import build_model
-from allocator.model.data import ModelData, in_house_share
-from allocator.model.neighbourhood import Residual, residual
+from allocator.model.data import ModelData
+from allocator.model.neighbourhood import Incumbent, Residual
 from allocator.model.solution import Solution, evaluate, read_solution
 from allocator.schema import Goal
 
@@ -88,22 +88,16 @@ def _key(data: ModelData, solution: Solution, goals: list[Goal]) -> list[float]:
     return [values[g] for g in goals]
 
 
-Row = tuple[int, int, int, int]  # (specialist, target, day, quarter-hours)
-
-
 def _seed(
-    data: ModelData, rows: list[Row], goal: Goal, freeable: list[bool], rng: random.Random
+    data: ModelData, plan: Incumbent, goal: Goal, freeable: list[bool], rng: random.Random
 ) -> int | None:
     """A target to grow the neighbourhood from (weighted by what ``goal`` loses on it),
     among those with a candidate the search may free (``freeable``)."""
     if goal == "coverage":
-        unmet = [t.demand_q for t in data.targets]
-        for _, k, _, q in rows:
-            unmet[k] -= q
-        weights = [t.priority * unmet[t.index] for t in data.targets]
+        weights = [t.priority * (t.demand_q - plan.done[t.index]) for t in data.targets]
     elif goal == "stability":  # targets worked on split days
         on_day: dict[tuple[int, int], set[int]] = defaultdict(set)
-        for s, k, d, _ in rows:
+        for s, k, d, _ in plan.all_rows():
             on_day[s, d].add(k)
         split = [0] * len(data.targets)
         for worked in on_day.values():
@@ -112,10 +106,7 @@ def _seed(
                     split[k] += 1
         weights = split
     else:
-        money: dict[int, int] = defaultdict(int)
-        for s, k, _, q in rows:
-            money[k] += data.rate[s] * q
-        weights = [money[t.index] for t in data.targets]
+        weights = list(plan.money)
     weights = [w if ok else 0 for w, ok in zip(weights, freeable, strict=True)]
     if sum(weights) <= 0:
         return None
@@ -124,7 +115,7 @@ def _seed(
 
 def _neighbourhood(
     data: ModelData,
-    rows: list[Row],
+    plan: Incumbent,
     seed: int,
     size: int,
     locked: set[int],
@@ -132,9 +123,6 @@ def _neighbourhood(
 ) -> tuple[set[int], set[int]]:
     """About ``size`` specialists around target ``seed`` (never one in ``locked``), and the
     projects of the targets met on the way (where the freed specialists may then work)."""
-    works_on: dict[int, set[int]] = defaultdict(set)
-    for s, k, _, _ in rows:
-        works_on[s].add(k)
     freed: set[int] = set()
     queue, seen = [seed], {seed}
     others: list[int] | None = None  # the other targets in random order, drawn when needed
@@ -144,7 +132,7 @@ def _neighbourhood(
         rng.shuffle(candidates)
         for s in candidates[: max(2, size // 4)]:
             freed.add(s)
-            for other in works_on[s]:
+            for other in {k for _, k, _, _ in plan.rows.get(s, ())}:
                 if other not in seen:
                     seen.add(other)
                     queue.append(other)
@@ -168,10 +156,10 @@ class _Round:
     """One neighbourhood drawn from the incumbent of ``version``."""
 
     version: int
-    base: Solution
-    rows: list[Row]  # the base's rows
     freed: set[int]
     projects: set[int]
+    residual: Residual | None = None  # None: no target left to decide
+    part: Solution | None = None  # the incumbent's plan of the residual
 
 
 class _Search:
@@ -183,8 +171,7 @@ class _Search:
         self.lock = threading.Lock()
         self.released = threading.Condition(self.lock)  # notified when a round ends
         self.failed = False  # a round raised: every round stops
-        self.best, self.key = solution, _key(data, solution, goals)
-        self.rows = solution.rows(data)
+        self.plan, self.key = Incumbent(data, solution), _key(data, solution, goals)
         self.locked = {data.specialist_index[f.specialist] for f in data.instance.fixed}
         self.freeable = [any(s not in self.locked for s in t.eligible) for t in data.targets]
         self.size = min(START_FREED, len(data.capacity_q) - len(self.locked))
@@ -196,16 +183,20 @@ class _Search:
 
     def draw(self, rng: random.Random) -> _Round | None:
         """A neighbourhood around a seed of the incumbent, or ``None`` when there is none."""
-        target = _seed(self.data, self.rows, self.goals[-1], self.freeable, rng)
+        target = _seed(self.data, self.plan, self.goals[-1], self.freeable, rng)
         if target is None or self.size <= 0:
             return None
         busy = self.locked.union(*self.in_flight)  # other rounds' specialists
-        freed, projects = _neighbourhood(self.data, self.rows, target, self.size, busy, rng)
+        freed, projects = _neighbourhood(self.data, self.plan, target, self.size, busy, rng)
+        round_ = _Round(len(self.commits), freed, projects)
         if freed:  # else every candidate around the seed is in another round
             self.in_flight.append(freed)
             self.stats.rounds += 1
             self.stats.freed = len(freed)
-        return _Round(len(self.commits), self.best, self.rows, freed, projects)
+            res = self.plan.residual(freed, projects)
+            if res.data.targets:
+                round_.residual, round_.part = res, self.plan.part(res)
+        return round_
 
     def finish(self, round_: _Round, proven: bool) -> None:
         """Release the round's specialists; grow the neighbourhoods after a round proven
@@ -241,56 +232,15 @@ class _Search:
         if any(f & round_.freed for f, _ in later):
             self.stats.conflicts += 1
             return None
-        merged = change.residual.merge(self.best, change.part)
-        rows = merged.rows(self.data)
+        landing = self.plan.change(change.residual, change.part)
         shared = set().union(*(p for _, p in later)) & round_.projects
-        if later and not _holds(self.data, self.best, merged, rows, round_.freed, shared):
+        if later and not self.plan.holds(landing, shared):
             self.stats.conflicts += 1
             return None
-        self.best, self.key, self.rows = merged, key, rows
+        self.plan.apply(landing)
+        self.key = key
         self.commits.append((round_.freed, round_.projects))
         return key
-
-
-def _holds(
-    data: ModelData,
-    before: Solution,
-    after: Solution,
-    rows: list[Row],
-    freed: set[int],
-    projects: set[int],
-) -> bool:
-    """Whether the rules that span specialists hold on ``projects`` in ``after`` (``rows``),
-    which is ``before`` with the work of ``freed`` replaced: no workplace taken from another
-    specialist, task effort and assignees within their limits, required tasks done in full,
-    and each project's in-house share (spec rules 2, 5, 7 and 9)."""
-    for w, s in after.fills.items():
-        if s in freed and before.fills.get(w, s) not in freed | {s}:
-            return False
-    if not projects:
-        return True
-    done: dict[int, int] = defaultdict(int)
-    people: dict[int, set[int]] = defaultdict(set)
-    inside: dict[int, int] = defaultdict(int)
-    total: dict[int, int] = defaultdict(int)
-    for s, k, _, q in rows:
-        t = data.targets[k]
-        if t.project not in projects:
-            continue
-        total[t.project] += q
-        inside[t.project] += q if data.in_house[s] else 0
-        if not t.is_workplace:
-            done[k] += q
-            people[k].add(s)
-    for t in data.tasks:
-        if t.project in projects and (
-            done[t.index] > t.demand_q
-            or len(people[t.index]) > t.max_assignees
-            or (t.target.item.required and done[t.index] < t.demand_q)
-        ):
-            return False
-    projects_ = data.instance.projects
-    return all(inside[p] >= in_house_share(projects_[p]) * total[p] for p in projects)
 
 
 @dataclass
@@ -308,11 +258,10 @@ def _solve_round(
     """Solve the round's small model on one core for at most ``seconds``: whether it was
     proven optimal, and its plan (``None`` without one)."""
     stable = "stability" in goals
-    res = residual(data, round_.base, round_.freed, round_.projects, round_.rows)
-    if not res.data.targets:
+    res, part = round_.residual, round_.part
+    if res is None or part is None:
         return False, None
     built = build_model(res.data.instance, data=res.data, tighten=False, relief=False)
-    part = res.restrict(round_.base)
     before = evaluate(res.data, part, stable=stable)
     for pinned in goals[:-1]:
         built.model.add(built.goal(pinned) <= _units(res.data, pinned, before[pinned]))
@@ -414,7 +363,7 @@ def improve(
                         improved[0] = time.perf_counter()
                         search.stats.improving += 1
                         if on_improve is not None:
-                            on_improve(search.best, key)
+                            on_improve(search.plan.solution, key)
         except BaseException:
             search.failed = True  # the other rounds stop too; the error is raised below
             raise
@@ -427,4 +376,4 @@ def improve(
         with ThreadPoolExecutor(threads, thread_name_prefix="lns") as pool:
             for future in [pool.submit(rounds, rng) for rng in rngs]:
                 future.result()  # re-raises a round's error
-    return search.best, search.stats
+    return (search.plan.solution if search.commits else solution), search.stats

@@ -26,11 +26,11 @@ from allocator.cli import _summary
 from allocator.eligibility import compute_eligibility
 from allocator.generate import generate_instance
 from allocator.greedy import best_greedy
-from allocator.lns import _holds, improve
+from allocator.lns import improve
 from allocator.model.aggregate import aggregate_bound
 from allocator.model.build import BuiltModel, build_model
 from allocator.model.data import ModelData, build_model_data
-from allocator.model.neighbourhood import residual
+from allocator.model.neighbourhood import Change, Incumbent, residual
 from allocator.model.solution import Solution, evaluate, read_solution
 from allocator.model.variables import count_variables
 from allocator.plan import build_plan
@@ -274,14 +274,24 @@ def test_solve_holds_stability_pinned_before_a_neighbourhood_stage(
                 assert stages[goal]["neighbourhoods"] == 0
 
 
+def _change(data: ModelData, freed: set[int], after: Solution) -> Change:
+    """``after``'s work of ``freed`` as a change of ``plan``."""
+    fills = {w: s for w, s in after.fills.items() if s in freed}
+    hours = {key: q for key, q in after.hours.items() if key[0] in freed}
+    return Change(freed, fills, hours, Solution(fills, hours).rows(data))
+
+
 def test_a_change_from_an_older_plan_is_applied_only_where_the_shared_rules_still_hold() -> None:
     # two rounds at once: the second's change, drawn before the first landed, must still keep
     # the task, workplace and share rules on the projects both touched
     instance = _instance(SHAPES[0])
     data = build_model_data(instance, compute_eligibility(instance))
     plan = best_greedy(data, ["coverage", "cost"])
+    incumbent = Incumbent(data, plan)
     rows = plan.rows(data)
-    assert _holds(data, plan, plan, rows, set(), {t.project for t in data.targets})
+    everything = {t.project for t in data.targets}
+    someone = rows[0][0]
+    assert incumbent.holds(_change(data, {someone}, plan), everything)
     done: dict[int, int] = {}
     for _, k, _, q in rows:
         done[k] = done.get(k, 0) + q
@@ -290,12 +300,12 @@ def test_a_change_from_an_older_plan_is_applied_only_where_the_shared_rules_stil
     worker = next(s for s, k, _, _ in rows if k == task.index)
     extra = next(s for s in task.eligible if s != worker and task.eligible[s])
     more = Solution(plan.fills, {**plan.hours, (extra, task.index, task.eligible[extra][0]): 4})
-    assert not _holds(data, plan, more, more.rows(data), {extra}, {task.project})
+    assert not incumbent.holds(_change(data, {extra}, more), {task.project})
     # a filled workplace taken by another specialist
     w, filler = next((w, s) for w, s in plan.fills.items() if len(data.targets[w].eligible) > 1)
     taker = next(s for s in data.targets[w].eligible if s != filler)
     taken = Solution({**plan.fills, w: taker}, plan.hours)
-    assert not _holds(data, plan, taken, taken.rows(data), {taker}, set())
+    assert not incumbent.holds(_change(data, {taker}, taken), set())
     # a project's in-house share broken by a vendor's hours
     p = next(i for i, p in enumerate(instance.projects) if p.min_in_house_share > 0)
     vendor = next(
@@ -307,7 +317,27 @@ def test_a_change_from_an_older_plan_is_applied_only_where_the_shared_rules_stil
     flooded = Solution(
         {w: x for w, x in plan.fills.items() if data.targets[w].project != p}, {**others, **flood}
     )
-    assert not _holds(data, plan, flooded, flooded.rows(data), {s}, {p})
+    assert not incumbent.holds(_change(data, {s}, flooded), {p})
+
+
+def test_the_incumbent_index_follows_the_changes_it_lands() -> None:
+    # after changes land, every total the neighbourhoods read equals a fresh index's
+    instance = _instance(SHAPES[0])
+    data = build_model_data(instance, compute_eligibility(instance))
+    start = best_greedy(data, ["coverage", "cost"])
+    found, stats = improve(data, start, ["coverage", "cost"], time.perf_counter() + 2)
+    assert stats.improving > 0
+    _checked(instance, data, found)
+    incumbent = Incumbent(data, start)
+    freed = set(range(len(data.capacity_q)))
+    incumbent.apply(_change(data, freed, found))
+    fresh = Incumbent(data, found)
+    assert incumbent.solution.fills == fresh.solution.fills
+    assert incumbent.solution.hours == fresh.solution.hours
+    assert incumbent.done == fresh.done and incumbent.money == fresh.money
+    assert incumbent.inside == fresh.inside and incumbent.total == fresh.total
+    assert incumbent.people == fresh.people
+    assert sorted(incumbent.all_rows()) == sorted(found.rows(data))
 
 
 def test_rounds_at_once_keep_every_rule_and_never_worsen_the_plan() -> None:

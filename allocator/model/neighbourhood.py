@@ -16,7 +16,12 @@ small model's data, over the same specialist indices:
   leave that short day before other work on the task.
 
 Each goal of the small model then differs from the whole plan's by a constant, so a better
-small plan merged back (:meth:`Residual.merge`) is a better whole plan. Specialists named by
+small plan merged back (:meth:`Residual.merge`) is a better whole plan.
+
+The search keeps its incumbent as an :class:`Incumbent`: the plan's rows per specialist and
+the hours each target and project holds, updated as changes land. A neighbourhood then costs
+its freed specialists' rows, not a pass over the plan (large instance, one core: 108 rounds
+in 30 s spent 11.8 s in Python before, 158 rounds 4.5 s with it). Specialists named by
 fixed assignments are never freed, so the small model has no fixed assignments.
 """
 
@@ -25,7 +30,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, replace
 
-from allocator.model.data import ModelData, TargetData
+from allocator.model.data import ModelData, TargetData, in_house_share
 from allocator.model.solution import Solution
 
 
@@ -57,70 +62,228 @@ class Residual:
         return Solution(fills, hours)
 
 
+Row = tuple[int, int, int, int]  # (specialist, target, day, quarter-hours)
+
+
+@dataclass
+class Change:
+    """A neighbourhood's plan in the whole instance's indices: the freed specialists' new
+    fills, hours and rows (every other specialist's work stays)."""
+
+    freed: set[int]
+    fills: dict[int, int]
+    hours: dict[tuple[int, int, int], int]
+    rows: list[Row]
+
+
+class Incumbent:
+    """A plan indexed for neighbourhood search: its rows per specialist and what each
+    target and project holds, kept up to date as changes land (:meth:`apply`), so that a
+    neighbourhood costs the work of its freed specialists rather than a pass over the plan.
+
+    The plan it holds (:attr:`solution`) is its own copy, changed in place.
+    """
+
+    def __init__(self, data: ModelData, solution: Solution) -> None:
+        self.data = data
+        self.solution = Solution(dict(solution.fills), dict(solution.hours))
+        self.rows: dict[int, list[Row]] = defaultdict(list)  # per specialist
+        n, projects = len(data.targets), len(data.instance.projects)
+        self.done = [0] * n  # quarter-hours per target
+        self.money = [0] * n  # money units per target
+        self.people: list[dict[int, int]] = [{} for _ in range(n)]  # specialist -> rows
+        self.inside = [0] * projects  # in-house quarter-hours per project
+        self.total = [0] * projects
+        self.short: dict[int, int] = defaultdict(int)  # task -> days shorter than its minimum
+        self.targets_of: dict[int, list[int]] = defaultdict(list)  # specialist -> eligible
+        for t in data.targets:
+            for s in t.eligible:
+                self.targets_of[s].append(t.index)
+        for row in solution.rows(data):
+            self.rows[row[0]].append(row)
+        for rows in self.rows.values():
+            self._count(rows, 1)
+
+    def _count(self, rows: list[Row], sign: int) -> None:
+        data = self.data
+        for s, k, _, q in rows:
+            t = data.targets[k]
+            self.done[k] += sign * q
+            self.money[k] += sign * data.rate[s] * q
+            left = self.people[k].get(s, 0) + sign
+            if left:
+                self.people[k][s] = left
+            else:
+                del self.people[k][s]
+            self.total[t.project] += sign * q
+            self.inside[t.project] += sign * q if data.in_house[s] else 0
+            if 0 < q < t.min_daily_q:
+                self.short[k] += sign
+
+    def all_rows(self) -> list[Row]:
+        return [row for rows in self.rows.values() for row in rows]
+
+    def residual(self, freed: set[int], projects: set[int] | None = None) -> Residual:
+        """See :func:`residual`."""
+        data = self.data
+        ends_short = [k for k, days in self.short.items() if days]
+        if ends_short:  # rare (only CP-SAT's whole model has the relief): keep their people
+            freed = freed - {s for k in ends_short for s in self.people[k]}
+        out_done: dict[int, int] = defaultdict(int)  # the freed specialists' part
+        out_people: dict[int, int] = defaultdict(int)
+        out_inside: dict[int, int] = defaultdict(int)
+        out_total: dict[int, int] = defaultdict(int)
+        allowed = None if projects is None else set(projects)
+        for s in freed:
+            for _, k, _, q in self.rows.get(s, ()):
+                p = data.targets[k].project
+                if allowed is not None:
+                    allowed.add(p)
+                out_done[k] += q
+                out_total[p] += q
+                out_inside[p] += q if data.in_house[s] else 0
+            for k in {k for _, k, _, _ in self.rows.get(s, ())}:
+                out_people[k] += 1
+        reachable = sorted({k for s in freed for k in self.targets_of.get(s, ())})
+        targets: list[TargetData] = []
+        origin: list[int] = []
+        for k in reachable:
+            t = data.targets[k]
+            if allowed is not None and t.project not in allowed:
+                continue
+            eligible = {s: days for s, days in t.eligible.items() if s in freed}
+            if t.is_workplace:
+                filler = self.solution.fills.get(k)
+                if filler is not None and filler not in freed:
+                    continue
+                part = replace(t, index=len(targets), eligible=eligible, set_aside=0)
+            else:
+                demand = t.demand_q - (self.done[k] - out_done[k])
+                places = t.max_assignees - (len(self.people[k]) - out_people[k])
+                if demand < max(1, t.min_daily_q) or places <= 0:
+                    continue
+                part = replace(
+                    t,
+                    index=len(targets),
+                    eligible=eligible,
+                    demand_q=demand,
+                    max_assignees=places,
+                    set_aside=0,
+                )
+            targets.append(part)
+            origin.append(k)
+        instance = data.instance.model_copy(update={"fixed": [], "previous_plan": None})
+        settled = {
+            p: (self.inside[p] - out_inside[p], self.total[p] - out_total[p])
+            for p in range(len(self.total))
+            if self.total[p] - out_total[p] > 0
+        }
+        small = replace(data, instance=instance, targets=targets, settled_q=settled)
+        return Residual(small, set(freed), origin)
+
+    def part(self, res: Residual) -> Solution:
+        """The freed specialists' part of the plan, in ``res``'s indices (see
+        :meth:`Residual.restrict`)."""
+        local = {k: i for i, k in enumerate(res.origin)}
+        fills: dict[int, int] = {}
+        hours: dict[tuple[int, int, int], int] = {}
+        for s in res.freed:
+            for _, k, d, q in self.rows.get(s, ()):
+                if k not in local:
+                    continue
+                if self.data.targets[k].is_workplace:
+                    fills[local[k]] = s
+                else:
+                    hours[s, local[k], d] = q
+        return Solution(fills, hours)
+
+    def change(self, res: Residual, part: Solution) -> Change:
+        """``part`` (a plan of ``res``'s model) as a change of the whole plan."""
+        targets = self.data.targets
+        fills = {res.origin[w]: s for w, s in part.fills.items()}
+        hours = {(s, res.origin[k], d): q for (s, k, d), q in part.hours.items() if q > 0}
+        rows = [
+            (s, w, d, targets[w].daily_q)
+            for w, s in fills.items()
+            for d in targets[w].eligible.get(s, [])
+        ]
+        rows += [(s, k, d, q) for (s, k, d), q in hours.items()]
+        return Change(set(res.freed), fills, hours, rows)
+
+    def holds(self, change: Change, projects: set[int]) -> bool:
+        """Whether the rules that span specialists hold on ``projects`` once ``change``
+        lands: no workplace taken from a specialist it does not free, task effort and
+        assignees within their limits, required tasks done in full, and each project's
+        in-house share (spec rules 2, 5, 7 and 9). The plan must hold them now."""
+        fills = self.solution.fills
+        for w in change.fills:
+            if fills.get(w) is not None and fills[w] not in change.freed:
+                return False
+        if not projects:
+            return True
+        data = self.data
+        done: dict[int, int] = defaultdict(int)
+        people: dict[int, set[int]] = defaultdict(set)  # the freed specialists on each target
+        inside: dict[int, int] = defaultdict(int)
+        total: dict[int, int] = defaultdict(int)
+        before = [row for s in change.freed for row in self.rows.get(s, ())]
+        for rows, sign in ((before, -1), (change.rows, 1)):
+            for s, k, _, q in rows:
+                p = data.targets[k].project
+                done[k] += sign * q
+                total[p] += sign * q
+                inside[p] += sign * q if data.in_house[s] else 0
+                if sign > 0:
+                    people[k].add(s)
+        for t in data.tasks:
+            k = t.index
+            if t.project not in projects or (k not in done and k not in people):
+                continue
+            kept = len([s for s in self.people[k] if s not in change.freed])
+            effort = self.done[k] + done[k]
+            if (
+                effort > t.demand_q
+                or kept + len(people[k]) > t.max_assignees
+                or (t.target.item.required and effort < t.demand_q)
+            ):
+                return False
+        projects_ = data.instance.projects
+        return all(
+            self.inside[p] + inside[p] >= in_house_share(projects_[p]) * (self.total[p] + total[p])
+            for p in projects
+        )
+
+    def apply(self, change: Change) -> None:
+        """Land ``change``: the freed specialists' work becomes the change's."""
+        fills, hours = self.solution.fills, self.solution.hours
+        for s in change.freed:
+            rows = self.rows.pop(s, [])
+            self._count(rows, -1)
+            for _, k, d, _ in rows:
+                if self.data.targets[k].is_workplace:
+                    fills.pop(k, None)
+                else:
+                    hours.pop((s, k, d), None)
+        for w, s in change.fills.items():
+            fills[w] = s
+        hours.update(change.hours)
+        for row in change.rows:
+            self.rows[row[0]].append(row)
+        self._count(change.rows, 1)
+
+
 def residual(
     data: ModelData,
     solution: Solution,
     freed: set[int],
     projects: set[int] | None = None,
-    rows: list[tuple[int, int, int, int]] | None = None,
 ) -> Residual:
     """The data left to decide when only ``freed`` specialists may change ``solution``.
 
     ``projects`` (default: all) narrows where the freed specialists may work to these
     projects and the ones they already work on, which keeps the small model small on large
-    instances. ``rows`` are ``solution.rows(data)`` when the caller has them. ``solution``
-    must satisfy every hard rule; it then restricts to a solution of the residual data
-    (:meth:`Residual.restrict`), so the small model is feasible.
+    instances. ``solution`` must satisfy every hard rule; it then restricts to a solution of
+    the residual data (:meth:`Residual.restrict`), so the small model is feasible. A search
+    drawing many neighbourhoods of one plan keeps an :class:`Incumbent` instead.
     """
-    rows = solution.rows(data) if rows is None else rows
-    ends_short = {k for _, k, _, q in rows if 0 < q < data.targets[k].min_daily_q}
-    if ends_short:  # rare (only CP-SAT's whole model has the relief): keep their people
-        freed = freed - {s for s, k, _, _ in rows if k in ends_short}
-    done: dict[int, int] = defaultdict(int)
-    people: dict[int, set[int]] = defaultdict(set)
-    inside: dict[int, int] = defaultdict(int)
-    total: dict[int, int] = defaultdict(int)
-    allowed = None if projects is None else set(projects)
-    for s, k, _, q in rows:
-        if s in freed:
-            if allowed is not None:
-                allowed.add(data.targets[k].project)
-            continue
-        p = data.targets[k].project
-        total[p] += q
-        inside[p] += q if data.in_house[s] else 0
-        if not data.targets[k].is_workplace:
-            done[k] += q
-            people[k].add(s)
-    targets: list[TargetData] = []
-    origin: list[int] = []
-    for t in data.targets:
-        if allowed is not None and t.project not in allowed:
-            continue
-        eligible = {s: days for s, days in t.eligible.items() if s in freed}
-        if not eligible:
-            continue
-        if t.is_workplace:
-            filler = solution.fills.get(t.index)
-            if filler is not None and filler not in freed:
-                continue
-            part = replace(t, index=len(targets), eligible=eligible, set_aside=0)
-        else:
-            demand = t.demand_q - done[t.index]
-            places = t.max_assignees - len(people[t.index])
-            if demand < max(1, t.min_daily_q) or places <= 0:
-                continue
-            part = replace(
-                t,
-                index=len(targets),
-                eligible=eligible,
-                demand_q=demand,
-                max_assignees=places,
-                set_aside=0,
-            )
-        targets.append(part)
-        origin.append(t.index)
-    instance = data.instance.model_copy(update={"fixed": [], "previous_plan": None})
-    settled = {p: (inside[p], total[p]) for p in total}
-    small = replace(data, instance=instance, targets=targets, settled_q=settled)
-    return Residual(small, set(freed), origin)
+    return Incumbent(data, solution).residual(freed, projects)
