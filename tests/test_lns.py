@@ -568,3 +568,36 @@ def test_a_whole_model_without_the_relief_neither_bounds_nor_refutes_it(
     for stage in plan.statistics["stages"]:
         if stage["goal"] == "coverage":
             assert stage["bound"] is None or stage["bound"] <= 0
+
+
+def test_a_fill_on_no_available_date_is_part_of_the_freed_work() -> None:
+    # a fills w on its only date, when a is away: the fill has no hours, and so no rows,
+    # but it is a's work all the same: freeing a frees w, and a round may give w to b
+    instance = load_instance(
+        instance_dict(
+            specialists=[person("a", unavailable=[{"date": "2027-01-05"}]), person("b")],
+            workplaces=[
+                {
+                    "id": "w",
+                    "project": "p",
+                    "role": "developer",
+                    "hours_per_day": 2,
+                    "start": "2027-01-05",
+                    "end": "2027-01-05",
+                }
+            ],
+        )
+    )
+    data = build_model_data(instance, compute_eligibility(instance))
+    a, b = data.specialist_index["a"], data.specialist_index["b"]
+    (w,) = [t.index for t in data.workplaces]
+    start = Solution({w: a}, {})
+    _checked(instance, data, start)
+    incumbent = Incumbent(data, start)
+    res = incumbent.residual({a, b})
+    assert incumbent.part(res).fills == {res.origin.index(w): a}
+    incumbent.apply(incumbent.change(res, Solution()))
+    assert incumbent.solution.fills == {}
+    found, stats = improve(data, start, ["coverage"], time.perf_counter() + 1)
+    assert found.fills == {w: b} and stats.improving == 1
+    _checked(instance, data, found)

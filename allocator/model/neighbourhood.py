@@ -185,15 +185,14 @@ class Incumbent:
         """The freed specialists' part of the plan, in ``res``'s indices (see
         :meth:`Residual.restrict`)."""
         local = {k: i for i, k in enumerate(res.origin)}
-        fills: dict[int, int] = {}
+        # fills from the plan itself: a fill on no available date has no rows
+        fills = {
+            local[w]: s for w, s in self.solution.fills.items() if s in res.freed and w in local
+        }
         hours: dict[tuple[int, int, int], int] = {}
         for s in res.freed:
             for _, k, d, q in self.rows.get(s, ()):
-                if k not in local:
-                    continue
-                if self.data.targets[k].is_workplace:
-                    fills[local[k]] = s
-                else:
+                if k in local and not self.data.targets[k].is_workplace:
                     hours[s, local[k], d] = q
         return Solution(fills, hours)
 
@@ -256,13 +255,13 @@ class Incumbent:
     def apply(self, change: Change) -> None:
         """Land ``change``: the freed specialists' work becomes the change's."""
         fills, hours = self.solution.fills, self.solution.hours
+        for w in [w for w, s in fills.items() if s in change.freed]:
+            del fills[w]  # with the fills on no available date, which have no rows
         for s in change.freed:
             rows = self.rows.pop(s, [])
             self._count(rows, -1)
             for _, k, d, _ in rows:
-                if self.data.targets[k].is_workplace:
-                    fills.pop(k, None)
-                else:
+                if not self.data.targets[k].is_workplace:
                     hours.pop((s, k, d), None)
         for w, s in change.fills.items():
             fills[w] = s
