@@ -30,7 +30,7 @@ from allocator.lns import improve
 from allocator.model.aggregate import aggregate_bound
 from allocator.model.build import BuiltModel, build_model
 from allocator.model.data import ModelData, build_model_data
-from allocator.model.neighbourhood import Change, Incumbent, residual
+from allocator.model.neighbourhood import Change, Incumbent, Residual, residual
 from allocator.model.solution import Solution, evaluate, read_solution
 from allocator.model.variables import count_variables
 from allocator.plan import build_plan
@@ -60,6 +60,13 @@ def _checked(instance: Instance, data: ModelData, solution: Solution) -> None:
         assert plan.objective[goal] == pytest.approx(value, abs=0.01), goal
 
 
+def _landed(data: ModelData, plan: Solution, res: Residual, part: Solution) -> Solution:
+    """``plan`` with the freed specialists' work replaced by ``part`` (``res``'s indices)."""
+    incumbent = Incumbent(data, plan)
+    incumbent.apply(incumbent.change(res, part))
+    return incumbent.solution
+
+
 @pytest.mark.parametrize("shape", SHAPES, ids=[s[0] for s in SHAPES])
 def test_a_neighbourhood_plan_merged_back_is_valid_and_moves_goals_as_the_small_model(
     shape: tuple[str, float, int, int, int, int],
@@ -72,8 +79,8 @@ def test_a_neighbourhood_plan_merged_back_is_valid_and_moves_goals_as_the_small_
     for _ in range(3):
         freed = set(rng.sample(range(len(instance.specialists)), 8))
         res = residual(data, incumbent, freed)
-        part = res.restrict(incumbent)
-        same = res.merge(incumbent, part)
+        part = Incumbent(data, incumbent).part(res)
+        same = _landed(data, incumbent, res, part)
         assert (same.fills, same.hours) == (incumbent.fills, incumbent.hours)
         built = build_model(res.data.instance, data=res.data, relief=False)
         built.model.minimize(built.goal("coverage"))
@@ -84,7 +91,7 @@ def test_a_neighbourhood_plan_merged_back_is_valid_and_moves_goals_as_the_small_
         status = solver.solve(built.model)
         assert status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
         found = read_solution(list(solver.response_proto.solution), built.ctx.vars)
-        merged = res.merge(incumbent, found)
+        merged = _landed(data, incumbent, res, found)
         _checked(instance, data, merged)
         small_before = evaluate(res.data, part)["coverage"]
         small_after = evaluate(res.data, found)["coverage"]

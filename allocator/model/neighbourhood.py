@@ -16,7 +16,8 @@ small model's data, over the same specialist indices:
   leave that short day before other work on the task.
 
 Each goal of the small model then differs from the whole plan's by a constant, so a better
-small plan merged back (:meth:`Residual.merge`) is a better whole plan.
+small plan landed back (:meth:`Incumbent.change`, :meth:`Incumbent.apply`) is a better
+whole plan.
 
 The search keeps its incumbent as an :class:`Incumbent`: the plan's rows per specialist and
 the hours each target and project holds, updated as changes land. A neighbourhood then costs
@@ -41,25 +42,6 @@ class Residual:
     data: ModelData
     freed: set[int]
     origin: list[int]  # residual target index -> target index in the whole instance
-
-    def restrict(self, solution: Solution) -> Solution:
-        """The freed specialists' part of a whole ``solution``, in residual indices."""
-        local = {k: i for i, k in enumerate(self.origin)}
-        fills = {local[w]: s for w, s in solution.fills.items() if s in self.freed and w in local}
-        hours = {
-            (s, local[k], d): q
-            for (s, k, d), q in solution.hours.items()
-            if s in self.freed and k in local
-        }
-        return Solution(fills, hours)
-
-    def merge(self, solution: Solution, part: Solution) -> Solution:
-        """``solution`` with the freed specialists' work replaced by ``part`` (residual)."""
-        fills = {w: s for w, s in solution.fills.items() if s not in self.freed}
-        fills.update({self.origin[w]: s for w, s in part.fills.items()})
-        hours = {key: q for key, q in solution.hours.items() if key[0] not in self.freed}
-        hours.update({(s, self.origin[k], d): q for (s, k, d), q in part.hours.items()})
-        return Solution(fills, hours)
 
 
 Row = tuple[int, int, int, int]  # (specialist, target, day, quarter-hours)
@@ -121,6 +103,7 @@ class Incumbent:
                 self.short[k] += sign
 
     def all_rows(self) -> list[Row]:
+        """Every row of the plan (as :meth:`Solution.rows`, grouped by specialist)."""
         return [row for rows in self.rows.values() for row in rows]
 
     def residual(self, freed: set[int], projects: set[int] | None = None) -> Residual:
@@ -182,8 +165,8 @@ class Incumbent:
         return Residual(small, set(freed), origin)
 
     def part(self, res: Residual) -> Solution:
-        """The freed specialists' part of the plan, in ``res``'s indices (see
-        :meth:`Residual.restrict`)."""
+        """The freed specialists' part of the plan, in ``res``'s indices: a plan of its small
+        model."""
         local = {k: i for i, k in enumerate(res.origin)}
         # fills from the plan itself: a fill on no available date has no rows
         fills = {
@@ -198,16 +181,9 @@ class Incumbent:
 
     def change(self, res: Residual, part: Solution) -> Change:
         """``part`` (a plan of ``res``'s model) as a change of the whole plan."""
-        targets = self.data.targets
         fills = {res.origin[w]: s for w, s in part.fills.items()}
         hours = {(s, res.origin[k], d): q for (s, k, d), q in part.hours.items() if q > 0}
-        rows = [
-            (s, w, d, targets[w].daily_q)
-            for w, s in fills.items()
-            for d in targets[w].eligible.get(s, [])
-        ]
-        rows += [(s, k, d, q) for (s, k, d), q in hours.items()]
-        return Change(set(res.freed), fills, hours, rows)
+        return Change(set(res.freed), fills, hours, Solution(fills, hours).rows(self.data))
 
     def holds(self, change: Change, projects: set[int]) -> bool:
         """Whether the rules that span specialists hold on ``projects`` once ``change``
@@ -234,9 +210,9 @@ class Incumbent:
                 inside[p] += sign * q if data.in_house[s] else 0
                 if sign > 0:
                     people[k].add(s)
-        for t in data.tasks:
-            k = t.index
-            if t.project not in projects or (k not in done and k not in people):
+        for k in done.keys() | people.keys():  # the targets the change touches
+            t = data.targets[k]
+            if t.is_workplace or t.project not in projects:
                 continue
             kept = len([s for s in self.people[k] if s not in change.freed])
             effort = self.done[k] + done[k]
@@ -282,7 +258,7 @@ def residual(
     ``projects`` (default: all) narrows where the freed specialists may work to these
     projects and the ones they already work on, which keeps the small model small on large
     instances. ``solution`` must satisfy every hard rule; it then restricts to a solution of
-    the residual data (:meth:`Residual.restrict`), so the small model is feasible. A search
+    the residual data (:meth:`Incumbent.part`), so the small model is feasible. A search
     drawing many neighbourhoods of one plan keeps an :class:`Incumbent` instead.
     """
     return Incumbent(data, solution).residual(freed, projects)
