@@ -298,7 +298,7 @@ def improve(
     workers: int = 1,
     seed: int = 0,
     stop: threading.Event | None = None,
-    bound: float | None = None,
+    bound: float | Callable[[], float | None] | None = None,
     on_improve: Callable[[Solution, list[float]], None] | None = None,
     overtime: tuple[float, float] | None = None,
 ) -> tuple[Solution, LnsStats]:
@@ -307,7 +307,8 @@ def improve(
     ``solution`` must satisfy every hard rule (each round's plan then does too). ``workers``
     rounds run at once, one CP-SAT worker each (a small model gains nothing from a second
     one; two rounds at once double the rounds searched on two cores). The search ends early
-    once the goal reaches ``bound`` (a proven lower bound, reported units).
+    once the goal reaches ``bound`` (a proven lower bound, reported units; or a function
+    that gives it, ``None`` while it is not known: a bound computed meanwhile).
     ``on_improve(plan, values)`` is called with each strictly better plan and its goal values
     (reported units, ``goals`` order), one call at a time. ``overtime = (until, patience)``
     lets the search go on past ``deadline``, up to ``until``, while it found a better plan in
@@ -325,7 +326,8 @@ def improve(
     end = deadline if overtime is None else max(deadline, overtime[0])  # a round's latest end
 
     def finished() -> bool:
-        reached = bound is not None and search.key[-1] <= bound + 1e-9
+        floor = bound() if callable(bound) else bound
+        reached = floor is not None and search.key[-1] <= floor + 1e-9
         halted = search.failed or (stop is not None and stop.is_set())
         now = time.perf_counter()
         if reached or halted or now < deadline - 0.2:

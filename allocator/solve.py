@@ -7,7 +7,9 @@ optimises": a goal earlier in the order is never traded for a later one). Each s
    aggregate`; fast, and valid when candidates are cut), then by the LP relaxation of the
    model with HiGHS (:mod:`allocator.model.relaxation`; CP-SAT's own LP worker converges
    slowly on two cores); a dense cut of it in the model would cost more in presolve than it
-   brings, so it is only reported;
+   brings, so it is only reported. A stage searched by neighbourhoods only computes both in a
+   thread while it searches (the search needs no bound to start; HiGHS releases the GIL);
+   before CP-SAT they come first, as the LP's solution guides the first hint;
 2. searches from a hint: for the first stage the better of the greedy plan and the
    LP-guided greedy plan, afterwards the previous stage's solution. Below 5 000 variables
    CP-SAT searches the whole model for the whole stage; up to 20 000 it does so for 30 % of the
@@ -35,7 +37,9 @@ import os
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 
 from ortools.sat.python import cp_model
 
@@ -66,6 +70,10 @@ STAGE_OVERTIME = 0.7
 STAGE_PATIENCE = 0.1
 LP_MAX_VARIABLES = 400_000  # larger models skip the LP relaxation (its solve would not pay)
 LP_TIME_SHARE = 0.25  # at most this share of a stage's time goes to the LP relaxation
+# ... or this share when the relaxations run while the neighbourhoods search: they take a
+# third of two cores, not the whole stage (large, cost: the aggregated relaxation needs 7 s
+# alone, more than 9 s beside the search, and ran out of its 25 %)
+LP_TIME_SHARE_MEANWHILE = 0.6
 # Above this many variables: skip probing and symmetry in presolve, and on few cores give every
 # worker to large-neighbourhood search (the full-search LP worker neither proves nor improves
 # there in useful time; the HiGHS relaxation supplies the bound instead).
@@ -215,13 +223,13 @@ def _improve(
     goals: list[Goal],
     deadline: float,
     options: SolveOptions,
-    bound: float | None,
+    bound: float | Callable[[], float | None] | None,
     report: tuple[int, int, float],
     overtime: tuple[float, float] | None = None,
 ) -> tuple[Solution, int]:
     """Neighbourhood search on ``goals[-1]`` until ``deadline`` (or on in ``overtime``, see
     :func:`allocator.lns.improve`) or the proven ``bound`` (reported units, ``None`` when
-    there is none), reporting each better plan.
+    there is none; a function while it is being computed), reporting each better plan.
 
     ``report``: the stage's number, the number of stages and the solve's start time. Returns
     the best plan and the number of rounds searched.
@@ -233,7 +241,8 @@ def _improve(
         found[0] += 1
         if options.progress is not None:
             elapsed = time.perf_counter() - started
-            options.progress(Progress(goals[-1], number, stages, key[-1], bound, elapsed, found[0]))
+            floor = bound() if callable(bound) else bound
+            options.progress(Progress(goals[-1], number, stages, key[-1], floor, elapsed, found[0]))
 
     best, lns_stats = improve(
         data,
@@ -342,6 +351,75 @@ def _instance_bound(
     return value / data.goal_scale(goal)
 
 
+class _Relaxations:
+    """A stage's bounds from the relaxations: the aggregated one of the instance, then the LP
+    of the whole model (``built``; ``None``: no LP)."""
+
+    def __init__(
+        self,
+        data: ModelData,
+        built: BuiltModel | None,
+        goal: Goal,
+        unrestricted: list[dict[int, list[int]]],
+        stages: list[StageResult],
+        *,
+        cut: bool,
+    ) -> None:
+        self.data, self.built, self.goal, self.cut = data, built, goal, cut
+        self.unrestricted, self.stages = unrestricted, list(stages)
+        self.valid: float | None = None  # the aggregated relaxation's (reported units)
+        self.lp = LpBound(None, "skipped", 0.0)
+        self.floor: float | None = None  # the best of both (model units); None when cut
+
+    def solve(self, time_limit: float, options: SolveOptions) -> None:
+        """Both relaxations in ``time_limit`` seconds (the aggregated one in at most half of
+        it when the LP follows)."""
+        if not _stopped(options):  # stability: 0 at once
+            share = time_limit / 2 if self.built is not None else time_limit
+            self.valid = _instance_bound(
+                self.data, self.unrestricted, self.goal, self.stages, share, cut=self.cut
+            )
+        if self.built is not None and self.goal != "stability" and not _stopped(options):
+            self.lp = lp_bound(
+                self.built.model,
+                time_limit,
+                linearize_enforced=False,
+                # interior point pays on coverage only (see lp_solver); halving the simplex
+                # time would lose the cost bound (medium, 30 s: 1.1 s needed)
+                interior_fallback=self.goal == "coverage",
+            )
+        if not self.cut:
+            scale = self.data.goal_scale(self.goal)
+            self.floor = max(0.0, self.lp.value or 0.0, (self.valid or 0.0) * scale)
+
+    def bound(self, time_limit: float, options: SolveOptions) -> float | None:
+        """:meth:`solve`, and the stage's bound (reported units, on the exact costs per hour)
+        when no CP-SAT search adds its own."""
+        self.solve(time_limit, options)
+        scale = self.data.goal_scale(self.goal)
+        valid = self.valid if self.floor is None else self.floor / scale
+        return _exact_bound(self.data, self.goal, valid)
+
+
+def _known(pending: Future[float | None]) -> float | None:
+    """A bound being computed meanwhile: ``None`` until it is known (a failure is raised by
+    :func:`_wait`)."""
+    if not pending.done() or pending.exception() is not None:
+        return None
+    return pending.result()
+
+
+def _wait(pending: Future[float | None], options: SolveOptions) -> float | None:
+    """A bound being computed meanwhile, once known; ``None`` at once when the solve is
+    stopped (the relaxations end by their own time limit)."""
+    while not _stopped(options):
+        try:
+            return pending.result(timeout=0.05)
+        except TimeoutError:
+            pass
+    return pending.result() if pending.done() else None
+
+
 def _exact_bound(data: ModelData, goal: str, bound: float | None) -> float | None:
     """``bound`` (reported units) as a bound of the goal on the exact costs per hour: a cost
     bound lowered by :func:`allocator.model.solution.cost_slack`."""
@@ -447,6 +525,7 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Plan:
     stages: list[StageResult] = []
     solution: Solution | None = None
     watchdog = _Watchdog(solver, options.stop)
+    background = ThreadPoolExecutor(1, thread_name_prefix="bound")
     try:
         for number, goal in enumerate(order, start=1):
             if _stopped(options):
@@ -464,33 +543,6 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Plan:
             stage_started = time.perf_counter()
             stage_end = stage_started + stage_time
             rounds = 0
-            lp = LpBound(None, "skipped", 0.0)
-            # a relaxation's time: a share of the stage's, or after the first stage of all the
-            # time left (an earlier stage's overtime must not starve this goal's bound)
-            lp_time = (stage_time if number == 1 else remaining) * LP_TIME_SHARE
-            # a bound of the whole instance from the aggregated relaxation (reported units);
-            # with the LP of the whole model to follow, in at most half of its time more
-            valid: float | None = None
-            if not _stopped(options):  # stability: 0 at once
-                share = lp_time / 2 if use_lp else lp_time
-                valid = _instance_bound(
-                    data, unrestricted, goal, stages, share, cut=bool(candidates)
-                )
-            if use_lp and built and goal in ("coverage", "cost") and not _stopped(options):
-                lp = lp_bound(
-                    built.model,
-                    lp_time,
-                    linearize_enforced=False,
-                    # interior point pays on coverage only (see lp_solver); halving the
-                    # simplex time would lose the cost bound (medium, 30 s: 1.1 s needed)
-                    interior_fallback=goal == "coverage",
-                )
-            if solution is None and lp.values is not None and built is not None:
-                guided = best_greedy(data, order, _lp_preference(built, lp))
-                first_hint = _better(data, order, first_hint, guided)
-            scale = data.goal_scale(goal)
-            # model units; without the whole model, 0 (every goal counts non-negative terms)
-            floor = None if candidates else max(0.0, lp.value or 0.0, (valid or 0.0) * scale)
             # stability (as this goal or an earlier, pinned one) by neighbourhoods only without
             # a previous plan: a neighbourhood's model counts split days, not the changes
             # against the previous plan
@@ -498,10 +550,29 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Plan:
                 "stability" not in order[:number] or instance.previous_plan is None
             )
             search = lns and stage_lns and (solution is not None or not locked)
+            # a relaxation's time: a share of the stage's, or after the first stage of all the
+            # time left (an earlier stage's overtime must not starve this goal's bound)
+            lp_time = (stage_time if number == 1 else remaining) * (
+                LP_TIME_SHARE_MEANWHILE if search else LP_TIME_SHARE
+            )
+            relaxations = _Relaxations(
+                data, built if use_lp else None, goal, unrestricted, stages, cut=bool(candidates)
+            )
+            scale = data.goal_scale(goal)
+            valid: float | None = None  # the stage's bound (reported units)
+            pending: Future[float | None] | None = None  # the bound, computed meanwhile
             if search:  # a valid plan to start from: the stage is all neighbourhoods
                 solution = solution or first_hint
                 status_name = "FEASIBLE"
+                # they need no bound to start: it is computed meanwhile (medium, 30 s: the
+                # coverage LP took the first 3.7 s of its stage before the search began)
+                pending = background.submit(relaxations.bound, lp_time, options)
             else:
+                relaxations.solve(lp_time, options)
+                lp, floor = relaxations.lp, relaxations.floor
+                if solution is None and lp.values is not None and built is not None:
+                    guided = best_greedy(data, order, _lp_preference(built, lp))
+                    first_hint = _better(data, order, first_hint, guided)
                 assert built is not None and expr is not None  # built for CP-SAT's stages
                 built.hint_from(solution or first_hint)
                 # with neighbourhoods to follow, CP-SAT gets a share of the stage
@@ -549,7 +620,7 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Plan:
                         solution = first_hint
                         hinted = evaluate(data, first_hint)[goal]
                         lp_floor = None if lp.value is None else max(0.0, lp.value) / scale
-                        lp_floor = valid if candidates else lp_floor
+                        lp_floor = relaxations.valid if candidates else lp_floor
                         lp_floor = _exact_bound(data, goal, lp_floor)
                         stages.append(StageResult(goal, "GREEDY", hinted, lp_floor, seconds))
                         built.model.add(expr <= round(hinted * scale)).with_name(f"goal[{goal}]")
@@ -568,9 +639,9 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Plan:
                 elif floor is not None:
                     floor = max(floor, solver.best_objective_bound)
                 search = stage_lns and status != cp_model.OPTIMAL
-            if floor is not None:  # uncut: it holds the aggregated relaxation's bound too
-                valid = floor / scale
-            valid = _exact_bound(data, goal, valid)
+                # uncut, the floor holds the aggregated relaxation's bound too
+                valid = relaxations.valid if floor is None else floor / scale
+                valid = _exact_bound(data, goal, valid)
             if search:
                 overtime = None
                 if lns and number < len(order):  # later stages need no CP-SAT time
@@ -582,19 +653,23 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Plan:
                     order[:number],
                     stage_end,
                     options,
-                    valid,
+                    valid if pending is None else partial(_known, pending),
                     (number, len(order), started),
                     overtime,
                 )
+            if pending is not None:
+                valid = _wait(pending, options)
             value = round(evaluate(data, solution)[goal] * scale)
             if valid is not None and value <= valid * scale + 1e-9:
                 status_name = "OPTIMAL"
             seconds = time.perf_counter() - stage_started
             stages.append(StageResult(goal, status_name, value / scale, valid, seconds, rounds))
-            if built is not None and expr is not None:
+            if built is not None and expr is not None and not _stopped(options):
+                # (stopped: no later stage, and a bound computed meanwhile may still read it)
                 built.model.add(expr <= value).with_name(f"goal[{goal}]")
     finally:
         watchdog.close()
+        background.shutdown(wait=False, cancel_futures=True)
     assert solution is not None
     stats["stages"] = [s.__dict__ for s in stages]
     if built is not None:

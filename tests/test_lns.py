@@ -200,9 +200,34 @@ def test_solve_by_neighbourhoods_reports_progress_and_beats_the_greedy(
     report = check_plan(instance, plan)
     assert report.ok, report.violations
     assert plan.statistics["stages"][0]["neighbourhoods"] > 0
+    # each stage's bound was computed while its neighbourhoods searched, and it holds
+    for stage in plan.statistics["stages"]:
+        assert stage["bound"] is not None, stage
+        assert stage["bound"] <= report.objective[stage["goal"]] + 1e-6, stage
     assert seen and seen[0] is not None
     assert plan.objective["coverage"] <= seen[0]
     assert plan.objective["coverage"] == pytest.approx(min(s for s in seen if s is not None))
+
+
+def test_a_bound_known_only_later_ends_the_search_once_it_is_reached() -> None:
+    # as a stage's bound computed while the search runs: unknown (None) at first
+    instance = _instance(SHAPES[1])
+    data = build_model_data(instance, compute_eligibility(instance))
+    start = best_greedy(data, ["coverage", "cost"])
+    value = evaluate(data, start)["coverage"]
+    asked = [0]
+
+    def bound() -> float | None:
+        asked[0] += 1
+        return None if asked[0] <= 5 else value  # the start's value: reached at once
+
+    began = time.perf_counter()
+    found, stats = improve(data, start, ["coverage"], began + 20, bound=bound)
+    assert asked[0] > 5
+    assert stats.rounds > 0  # it searched while the bound was unknown
+    assert time.perf_counter() - began < 10  # and stopped once it was known, not at 20 s
+    assert evaluate(data, found)["coverage"] <= value
+    _checked(instance, data, found)
 
 
 def test_stability_as_an_earlier_goal_is_held_and_a_previous_plan_is_refused() -> None:
