@@ -10,10 +10,12 @@ from conftest import instance_dict, person, solve_checked
 from allocator import SolveOptions, check_plan, load_instance, solve
 from allocator.eligibility import compute_eligibility
 from allocator.generate import GeneratorConfig, generate_instance
+from allocator.greedy import best_greedy
 from allocator.model.aggregate import aggregate_bound
 from allocator.model.build import build_model
 from allocator.model.data import QUARTER, build_model_data
 from allocator.model.relaxation import lp_bound
+from allocator.model.variables import count_variables
 
 solve_module = importlib.import_module("allocator.solve")  # the package exports solve()
 
@@ -56,6 +58,35 @@ def test_candidate_restriction_keeps_plans_valid(monkeypatch: pytest.MonkeyPatch
     assert 0 < plan.bound["cost"] <= report.objective["cost"] + 1e-6
     restricted = [u for u in plan.unmet if any("left out" in r for r in u.reasons)]
     assert all(u.task for u in restricted)
+
+
+def test_without_a_whole_model_coverage_rounds_take_every_candidate_and_cost_the_cut(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # as on the large instance: candidates cut, and the stages all neighbourhoods
+    monkeypatch.setattr(solve_module, "TRIPLE_BUDGET", 200)
+    monkeypatch.setattr(solve_module, "LNS_MIN_VARIABLES", 0)
+    monkeypatch.setattr(solve_module, "PROOF_VARIABLES", 0)
+    instance = load_instance(_generated(5, specialists=30))
+    assert not solve_module.has_locked_items(instance)
+    plan = solve(instance, SolveOptions(time_limit=6, workers=2))
+    report = check_plan(instance, plan)
+    assert report.ok, report.violations
+    assert plan.statistics["model"] == "neighbourhoods"
+    assert plan.statistics["candidates_per_task"] is None  # no cut in force at the end
+    data = build_model_data(instance, compute_eligibility(instance))
+    assert plan.statistics["variables"] == count_variables(data)  # over every candidate
+    assert not [u for u in plan.unmet if any("left out" in r for r in u.reasons)]
+    # the candidates of each stage's rounds
+    unrestricted = [t.eligible for t in data.targets]
+    start = best_greedy(data, ["coverage", "cost"])
+    solve_module._search_candidates(data, unrestricted, "cost", start)
+    cut = [t.eligible for t in data.targets]
+    assert sum(map(len, cut)) < sum(map(len, unrestricted))
+    assert all(s in cut[k] for s, k, _, _ in start.rows(data))  # the plan's people stay
+    assert all(t.set_aside == 0 for t in data.targets)  # coverage looked at them all
+    solve_module._search_candidates(data, unrestricted, "coverage", start)
+    assert [t.eligible for t in data.targets] == unrestricted
 
 
 def test_lp_bound_counts_onboarding_of_a_specialist_on_several_tasks() -> None:
