@@ -567,8 +567,8 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Plan:
             stage_started = time.perf_counter()
             stage_end = stage_started + stage_time
             rounds = 0
-            if built is None and candidates:
-                _search_candidates(data, unrestricted, goal, solution or first_hint)
+            if built is None and candidates and solution is not None:  # the first: above
+                _search_candidates(data, unrestricted, goal, solution)
             # stability (as this goal or an earlier, pinned one) by neighbourhoods only without
             # a previous plan: a neighbourhood's model counts split days, not the changes
             # against the previous plan
