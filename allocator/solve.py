@@ -347,6 +347,7 @@ def _instance_bound(
     time_limit: float,
     *,
     cut: bool,
+    stop: threading.Event | None = None,
 ) -> float | None:
     """A bound of the whole instance from the aggregated relaxation
     (:mod:`allocator.model.aggregate`), in reported units; ``None`` when it is not built and
@@ -365,7 +366,9 @@ def _instance_bound(
     )
     if time_limit < 0.1:
         return None
-    value = aggregate_bound(data, unrestricted, goal, coverage_cap=cap, time_limit=time_limit)
+    value = aggregate_bound(
+        data, unrestricted, goal, coverage_cap=cap, time_limit=time_limit, stop=stop
+    )
     if value is None:
         return None
     if goal == "coverage":  # weighted quarter-hours: an integer
@@ -399,7 +402,13 @@ class _Relaxations:
         if not _stopped(options):  # stability: 0 at once
             share = time_limit / 2 if self.built is not None else time_limit
             self.valid = _instance_bound(
-                self.data, self.unrestricted, self.goal, self.stages, share, cut=self.cut
+                self.data,
+                self.unrestricted,
+                self.goal,
+                self.stages,
+                share,
+                cut=self.cut,
+                stop=options.stop,
             )
         if self.built is not None and self.goal != "stability" and not _stopped(options):
             self.lp = lp_bound(
@@ -409,6 +418,7 @@ class _Relaxations:
                 # interior point pays on coverage only (see lp_solver); halving the simplex
                 # time would lose the cost bound (medium, 30 s: 1.1 s needed)
                 interior_fallback=self.goal == "coverage",
+                stop=options.stop,
             )
         if not self.cut:
             scale = self.data.goal_scale(self.goal)
@@ -433,7 +443,7 @@ def _known(pending: Future[float | None]) -> float | None:
 
 def _wait(pending: Future[float | None], options: SolveOptions) -> float | None:
     """A bound being computed meanwhile, once known; ``None`` at once when the solve is
-    stopped (the relaxations end by their own time limit)."""
+    stopped (the relaxations then end at HiGHS's next interrupt check)."""
     while not _stopped(options):
         try:
             return pending.result(timeout=0.05)
@@ -530,8 +540,9 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Plan:
     exact = relief and not candidates  # the whole model's optimum and bound are the instance's
     if not lns or provable or locked or wants_lp or _replans(instance, order):
         built = build_model(instance, data=data, relief=relief)
-    elif candidates:  # no whole model to keep small: the cut is the neighbourhoods' own
-        _search_candidates(data, unrestricted, order[0], first_hint)
+    elif candidates:  # no whole model to keep small: the cut is the neighbourhoods' own,
+        # set per stage; every candidate until then (and for the explanations at the end)
+        _search_candidates(data, unrestricted, "coverage", first_hint)
         variables = count_variables(data)
     size: dict[str, int | None] = {"variables": variables, "constraints": None}
     if built is not None:
@@ -567,8 +578,8 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Plan:
             stage_started = time.perf_counter()
             stage_end = stage_started + stage_time
             rounds = 0
-            if built is None and candidates and solution is not None:  # the first: above
-                _search_candidates(data, unrestricted, goal, solution)
+            if built is None and candidates:
+                _search_candidates(data, unrestricted, goal, solution or first_hint)
             # stability (as this goal or an earlier, pinned one) by neighbourhoods only without
             # a previous plan: a neighbourhood's model counts split days, not the changes
             # against the previous plan

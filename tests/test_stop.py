@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import importlib
 import threading
 import time
 
+import highspy
 import pytest
 
 from allocator import SolveOptions, check_plan, load_instance, solve
 from allocator.eligibility import compute_eligibility
 from allocator.generate import GeneratorConfig, generate_instance
-from allocator.greedy import greedy_solution
+from allocator.greedy import best_greedy, greedy_solution
+from allocator.model.aggregate import aggregate_bound
+from allocator.model.build import build_model
 from allocator.model.data import build_model_data
+from allocator.model.relaxation import lp_bound, lp_solver, to_highs
 from allocator.plan import build_plan
 
 
@@ -63,3 +68,54 @@ def test_stop_during_a_long_solve_returns_the_best_plan_soon() -> None:
     assert time.perf_counter() - started < 30  # far below the 120 s limit
     assert plan.status == "feasible"
     assert check_plan(instance, plan).ok
+
+
+def test_stop_before_a_cost_first_search_over_cut_candidates_explains_with_all_of_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # neighbourhoods only, candidates cut, cost first: the cost stage's rounds take the cut,
+    # but a plan stopped before them explains its unmet items with every candidate
+    solve_module = importlib.import_module("allocator.solve")
+    monkeypatch.setattr(solve_module, "TRIPLE_BUDGET", 200)
+    monkeypatch.setattr(solve_module, "LNS_MIN_VARIABLES", 0)
+    monkeypatch.setattr(solve_module, "PROOF_VARIABLES", 0)
+    raw = _instance(5, specialists=30, days=10)
+    raw["objective"] = {"order": ["cost", "coverage", "stability"]}
+    instance = load_instance(raw)
+    stop = threading.Event()
+    stop.set()
+    plan = solve(instance, SolveOptions(time_limit=30, workers=2, stop=stop))
+    assert plan.statistics["stopped"] and plan.statistics["model"] == "neighbourhoods"
+    assert check_plan(instance, plan).ok
+    data = build_model_data(instance, compute_eligibility(instance))
+    order = list(instance.objective.order)
+    expected = build_plan(
+        data,
+        best_greedy(data, order),
+        stages=[(g, None, None) for g in order],
+        complete=False,
+        wall_seconds=0,
+        statistics={},
+    )
+    assert plan.unmet  # the explanations below are compared on something
+    assert [u.model_dump() for u in plan.unmet] == [u.model_dump() for u in expected.unmet]
+
+
+def test_a_set_stop_ends_the_relaxations() -> None:
+    instance = load_instance(_instance(7, specialists=25, days=10))
+    data = build_model_data(instance, compute_eligibility(instance))
+    built = build_model(instance, data=data)
+    built.model.minimize(built.goal("coverage"))
+    stop = threading.Event()
+    assert lp_bound(built.model, 30, stop=stop).value is not None  # not set: solved
+    stop.set()
+    stopped = lp_bound(built.model, 30, stop=stop)
+    assert stopped.value is None and "stopped" in stopped.status
+    eligible = [t.eligible for t in data.targets]
+    assert aggregate_bound(data, eligible, "coverage", stop=threading.Event()) is not None
+    assert aggregate_bound(data, eligible, "coverage", stop=stop) is None
+    # HiGHS itself asks at its interrupt checks
+    solver = lp_solver(30, stop=stop)
+    solver.passModel(to_highs(built.model))
+    solver.run()
+    assert solver.getModelStatus() == highspy.HighsModelStatus.kInterrupt

@@ -22,6 +22,7 @@ horizon, without joins); the joins raise it (medium: 689,883 to 726,726; large: 
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import defaultdict
 from fractions import Fraction
@@ -62,6 +63,7 @@ def aggregate_bound(
     coverage_cap: float | None = None,
     period: Period | None = None,
     time_limit: float = 20.0,
+    stop: threading.Event | None = None,
 ) -> float | None:
     """Lower bound of ``goal`` ("coverage" or "cost") in model units, or ``None``.
 
@@ -70,7 +72,7 @@ def aggregate_bound(
     and solving it; ``None`` when either does not finish in it. ``coverage_cap`` (model
     units) bounds the coverage goal when bounding cost, as the cost stage does. ``period``
     is what task hours are aggregated over: by default a week for coverage, the horizon for
-    cost.
+    cost. ``None`` too once ``stop`` is set.
     """
     if goal not in ("coverage", "cost"):
         return 0.0  # stability counts changes and split days: never below zero
@@ -83,7 +85,7 @@ def aggregate_bound(
     shares = [in_house_share(p) for p in data.instance.projects]
     joins = _Joins(data, eligible, onboarding=goal == "cost")
     for t in data.targets:
-        if time.perf_counter() > deadline:
+        if time.perf_counter() > deadline or (stop is not None and stop.is_set()):
             return None
         demand += t.priority * t.demand_q
         for s, days in eligible[t.index].items():
@@ -137,7 +139,7 @@ def aggregate_bound(
             lp.add("coverage_cap", col, weight)
         lp.row_bounds["coverage_cap"] = (demand - coverage_cap, INF)
     left = deadline - time.perf_counter()
-    return _solve(lp, objective, offset, left) if left > 0.1 else None
+    return _solve(lp, objective, offset, left, stop) if left > 0.1 else None
 
 
 class _Joins:
@@ -191,7 +193,13 @@ def _share(
     lp.add(("share", p), col, hours * ((den - num) if data.in_house[s] else -num))
 
 
-def _solve(lp: _Lp, objective: np.ndarray, offset: float, time_limit: float) -> float | None:
+def _solve(
+    lp: _Lp,
+    objective: np.ndarray,
+    offset: float,
+    time_limit: float,
+    stop: threading.Event | None,
+) -> float | None:
     rows = [r for r in lp.rows if r in lp.row_bounds]
     start: list[int] = [0]
     index: list[int] = []
@@ -214,7 +222,7 @@ def _solve(lp: _Lp, objective: np.ndarray, offset: float, time_limit: float) -> 
     model.a_matrix_.index_ = np.array(index, dtype=np.int32)
     model.a_matrix_.value_ = np.array(value)
     model.offset_ = offset
-    solver = lp_solver(time_limit)  # dual simplex: faster than interior point here
+    solver = lp_solver(time_limit, stop=stop)  # dual simplex: faster than interior point here
     solver.passModel(model)
     solver.run()
     if solver.getModelStatus() != highspy.HighsModelStatus.kOptimal:
