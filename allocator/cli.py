@@ -7,8 +7,11 @@ Exit codes: 0 a plan (or a clean check), 1 a plan that fails the checker, 2 inva
 from __future__ import annotations
 
 import json
+import signal
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import IntEnum, StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -173,6 +176,27 @@ def _unmet_table(plan: Plan) -> Table:
     return table
 
 
+@contextmanager
+def _stop_on_interrupt(stop: threading.Event | None) -> Iterator[None]:
+    """The first Ctrl+C (SIGINT) stops the search, which keeps its best plan (written, checked
+    and shown as after a full solve); a second one aborts."""
+    if stop is None or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+        console.print("[yellow]stopping: the best plan so far follows (Ctrl+C again to abort)[/]")
+
+    previous = signal.signal(signal.SIGINT, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 @app.command("solve")
 def solve_command(
     instance_path: Annotated[Path, typer.Argument(help="Instance JSON file.")],
@@ -201,13 +225,14 @@ def solve_command(
             _write_json(output, plan.model_dump(mode="json"))
         raise typer.Exit(Exit.INVALID) from None
 
-    options = SolveOptions(time_limit=time_limit, workers=workers)
-    if quiet:
-        plan = solve(instance, options)
-    else:
-        with _ProgressLine() as progress_line:
-            options.progress = progress_line.update
+    options = SolveOptions(time_limit=time_limit, workers=workers, stop=threading.Event())
+    with _stop_on_interrupt(options.stop):
+        if quiet:
             plan = solve(instance, options)
+        else:
+            with _ProgressLine() as progress_line:
+                options.progress = progress_line.update
+                plan = solve(instance, options)
     if output is not None:
         _write_json(output, plan.model_dump(mode="json"))
     if csv is not None and plan.status in ("optimal", "feasible"):

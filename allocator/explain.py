@@ -170,6 +170,7 @@ def explain_infeasibility(instance: Instance, time_limit: float = 20.0) -> list[
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
     solver.parameters.max_time_in_seconds = time_limit / 2
+    solver.parameters.catch_sigint_signal = False  # Ctrl+C is the caller's (see solve)
 
     by_index = {lit.index: lit for lit in guards.literals}
 

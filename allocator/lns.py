@@ -276,6 +276,7 @@ def _solve_round(
     params.num_workers = 1
     params.random_seed = seed
     params.max_time_in_seconds = max(0.05, seconds)
+    params.catch_sigint_signal = False  # Ctrl+C is the caller's (see allocator.solve)
     for name, value in ROUND_PARAMETERS.items():
         setattr(params, name, value)
     status = solver.solve(built.model)

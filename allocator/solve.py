@@ -207,6 +207,9 @@ def _configure_solver(
     params.random_seed = instance.solver.seed
     params.relative_gap_limit = instance.solver.relative_gap
     params.log_search_progress = options.log
+    # Ctrl+C is the caller's (the CLI's stops the search and keeps the plan): CP-SAT's own
+    # SIGINT handler, set and reset by every solve, raced between round threads and aborted
+    params.catch_sigint_signal = False
     if variables > LIGHT_PRESOLVE_VARIABLES:
         params.cp_model_probing_level = 0
         params.symmetry_level = 0

@@ -9,8 +9,10 @@ from __future__ import annotations
 import csv
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -266,3 +268,26 @@ def test_a_tiny_time_limit_gives_no_plan_and_exit_4(tmp_path: Path) -> None:
     plan = read_plan(plan_path)
     assert plan.status == "unknown" and plan.assignments == []
     assert check_plan(load_instance_file(tmp_path / "big.json"), plan).ok
+
+
+def test_ctrl_c_stops_the_search_and_keeps_its_best_plan(tmp_path: Path) -> None:
+    plan_path = tmp_path / "plan.json"
+    env = {**os.environ, "COLUMNS": "250", "NO_COLOR": "1", "TERM": "dumb"}
+    medium = INSTANCES / "medium.json"
+    args = ["solve", medium, "--time-limit", 120, "-o", plan_path, "--workers", 2]
+    process = subprocess.Popen(
+        [str(ALLOCATOR), *map(str, args)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+    time.sleep(6)  # into the neighbourhood search (two round threads, each with CP-SAT)
+    process.send_signal(signal.SIGINT)
+    text, _ = process.communicate(timeout=60)  # far below the 120 s limit
+    assert process.returncode == 0, text
+    assert "stopping: the best plan so far follows" in text
+    plan = read_plan(plan_path)
+    assert plan.status == "feasible" and plan.wall_seconds < 60
+    report = check_plan(load_instance_file(medium), plan)
+    assert report.ok, report.violations
