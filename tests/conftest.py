@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import importlib
 from pathlib import Path
 from typing import Any
 
@@ -89,3 +90,12 @@ def config_of(
         in_house_share=0.4,
         required_fraction=required_fraction,
     )
+
+
+@pytest.fixture
+def neighbourhoods_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Solves search every stage by neighbourhoods (:mod:`allocator.lns`), as above 20 000
+    variables, whatever the instance's size."""
+    solve_module = importlib.import_module("allocator.solve")  # the package exports solve()
+    monkeypatch.setattr(solve_module, "LNS_MIN_VARIABLES", 0)
+    monkeypatch.setattr(solve_module, "PROOF_VARIABLES", 0)

@@ -182,11 +182,8 @@ def test_solve_by_neighbourhoods_keeps_locked_and_required_items(
     assert sum(s["neighbourhoods"] for s in stages) > 0
 
 
-def test_solve_by_neighbourhoods_reports_progress_and_beats_the_greedy(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(solve_module, "LNS_MIN_VARIABLES", 0)
-    monkeypatch.setattr(solve_module, "PROOF_VARIABLES", 0)
+@pytest.mark.usefixtures("neighbourhoods_only")
+def test_solve_by_neighbourhoods_reports_progress_and_beats_the_greedy() -> None:
     instance = _instance(SHAPES[1])
     seen: list[float] = []
     plan = solve(
@@ -282,11 +279,8 @@ def test_the_search_stops_at_the_bound_and_keeps_to_its_deadline_with_locks() ->
 @pytest.mark.parametrize(
     "order", [["coverage", "stability", "cost"], ["stability", "coverage", "cost"]]
 )
-def test_solve_holds_stability_pinned_before_a_neighbourhood_stage(
-    order: list[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(solve_module, "LNS_MIN_VARIABLES", 0)
-    monkeypatch.setattr(solve_module, "PROOF_VARIABLES", 0)
+@pytest.mark.usefixtures("neighbourhoods_only")
+def test_solve_holds_stability_pinned_before_a_neighbourhood_stage(order: list[str]) -> None:
     instance = _instance(SHAPES[0])
     first = solve(instance, SolveOptions(time_limit=4, workers=2))
     for previous in (None, first.model_dump(mode="json")):
@@ -384,13 +378,12 @@ def test_rounds_at_once_keep_every_rule_and_never_worsen_the_plan() -> None:
     _checked(instance, data, found)
 
 
+@pytest.mark.usefixtures("neighbourhoods_only")
 def test_solve_by_neighbourhoods_alone_never_builds_the_whole_model(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # above the LP's size, with nothing locked and no previous plan, only the neighbourhoods'
     # small models are built: the plan reports the model's size without constraints
-    monkeypatch.setattr(solve_module, "LNS_MIN_VARIABLES", 0)
-    monkeypatch.setattr(solve_module, "PROOF_VARIABLES", 0)
     monkeypatch.setattr(solve_module, "LP_MAX_VARIABLES", 0)
     built: list[BuiltModel] = []
     real_build = solve_module.build_model
@@ -577,6 +570,7 @@ def _part_timer_instance(required: bool) -> Instance:
     )
 
 
+@pytest.mark.usefixtures("neighbourhoods_only")
 @pytest.mark.parametrize("required", [False, True], ids=["optional", "required"])
 def test_a_whole_model_without_the_relief_neither_bounds_nor_refutes_it(
     required: bool, monkeypatch: pytest.MonkeyPatch
@@ -584,8 +578,6 @@ def test_a_whole_model_without_the_relief_neither_bounds_nor_refutes_it(
     # neighbourhoods switched on, so the whole model (its LP bound; CP-SAT's first plan with
     # a required item) has no relief: its LP must still bound the instance, and its
     # infeasibility (the task cannot be done in full without b's short day) proves nothing
-    monkeypatch.setattr(solve_module, "LNS_MIN_VARIABLES", 0)
-    monkeypatch.setattr(solve_module, "PROOF_VARIABLES", 0)
     monkeypatch.setattr(solve_module, "RELIEF_MAX_VARIABLES", 0)
     instance = _part_timer_instance(required)
     plan = solve(instance, SolveOptions(time_limit=5, workers=2))

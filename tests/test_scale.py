@@ -60,13 +60,12 @@ def test_candidate_restriction_keeps_plans_valid(monkeypatch: pytest.MonkeyPatch
     assert all(u.task for u in restricted)
 
 
+@pytest.mark.usefixtures("neighbourhoods_only")
 def test_without_a_whole_model_coverage_rounds_take_every_candidate_and_cost_the_cut(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # as on the large instance: candidates cut, and the stages all neighbourhoods
     monkeypatch.setattr(solve_module, "TRIPLE_BUDGET", 200)
-    monkeypatch.setattr(solve_module, "LNS_MIN_VARIABLES", 0)
-    monkeypatch.setattr(solve_module, "PROOF_VARIABLES", 0)
     instance = load_instance(_generated(5, specialists=30))
     assert not solve_module.has_locked_items(instance)
     plan = solve(instance, SolveOptions(time_limit=6, workers=2))

@@ -70,6 +70,7 @@ def test_stop_during_a_long_solve_returns_the_best_plan_soon() -> None:
     assert check_plan(instance, plan).ok
 
 
+@pytest.mark.usefixtures("neighbourhoods_only")
 def test_stop_before_a_cost_first_search_over_cut_candidates_explains_with_all_of_them(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -77,8 +78,6 @@ def test_stop_before_a_cost_first_search_over_cut_candidates_explains_with_all_o
     # but a plan stopped before them explains its unmet items with every candidate
     solve_module = importlib.import_module("allocator.solve")
     monkeypatch.setattr(solve_module, "TRIPLE_BUDGET", 200)
-    monkeypatch.setattr(solve_module, "LNS_MIN_VARIABLES", 0)
-    monkeypatch.setattr(solve_module, "PROOF_VARIABLES", 0)
     raw = _instance(5, specialists=30, days=10)
     raw["objective"] = {"order": ["cost", "coverage", "stability"]}
     instance = load_instance(raw)
