@@ -96,6 +96,7 @@ def test_stop_before_a_cost_first_search_over_cut_candidates_explains_with_all_o
         wall_seconds=0,
         statistics={},
     )
+    assert check_plan(instance, expected).ok
     assert plan.unmet  # the explanations below are compared on something
     assert [u.model_dump() for u in plan.unmet] == [u.model_dump() for u in expected.unmet]
 
