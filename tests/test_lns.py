@@ -26,7 +26,7 @@ from allocator.cli import _summary
 from allocator.eligibility import compute_eligibility
 from allocator.generate import generate_instance
 from allocator.greedy import best_greedy
-from allocator.lns import improve
+from allocator.lns import _neighbourhood, improve
 from allocator.model.aggregate import aggregate_bound
 from allocator.model.build import BuiltModel, build_model
 from allocator.model.data import ModelData, build_model_data
@@ -625,3 +625,52 @@ def test_a_fill_on_no_available_date_is_part_of_the_freed_work() -> None:
     found, stats = improve(data, start, ["coverage"], time.perf_counter() + 1)
     assert found.fills == {w: b} and stats.improving == 1
     _checked(instance, data, found)
+
+
+def test_a_coverage_round_frees_the_unmet_targets_people_and_prefers_free_candidates() -> None:
+    """The task allows one assignee, ``a``, who has time for half its effort only; ``b`` is
+    free and six others are fully booked: only a round freeing ``a`` and ``b`` together can
+    staff the task in full, and every coverage round drawn around it frees them."""
+    week = {"start": "2027-01-04", "end": "2027-01-08"}
+    busy = [f"x{i}" for i in range(6)]
+    instance = load_instance(
+        instance_dict(
+            specialists=[person(s) for s in ["a", "b", *busy]],
+            workplaces=[
+                {"id": f"w-{s}", "project": "p", "role": "developer", "hours_per_day": h, **week}
+                for s, h in [("a", 4), *((s, 8) for s in busy)]
+            ],
+            tasks=[
+                {
+                    "id": "t",
+                    "project": "p",
+                    "role": "developer",
+                    "effort_hours": 40,
+                    "max_assignees": 1,
+                }
+            ],
+        )
+    )
+    data = build_model_data(instance, compute_eligibility(instance))
+    index = data.specialist_index
+    task = next(t.index for t in data.tasks)
+    fills = {w.index: index[w.target.id.removeprefix("w-")] for w in data.workplaces}
+    plan = Solution(fills, {(index["a"], task, d): 16 for d in range(5)})  # 4 h a day
+    _checked(instance, data, plan)
+    incumbent = Incumbent(data, plan)
+    assert incumbent.done[task] == 80  # quarter-hours: 20 of 40 h unmet
+    draws = []
+    for seed in range(40):
+        freed, _ = _neighbourhood(data, incumbent, task, 4, set(), random.Random(seed), "coverage")
+        draws.append(freed)
+    assert all(index["a"] in freed for freed in draws)
+    assert sum(index["b"] in freed for freed in draws) >= 36
+    # the cost goal draws the same seed's candidates uniformly: b is no favourite there
+    uniform = [
+        _neighbourhood(data, incumbent, task, 4, set(), random.Random(seed), "cost")[0]
+        for seed in range(40)
+    ]
+    assert sum(index["b"] in freed for freed in uniform) < 36
+    better, _ = improve(data, plan, ["coverage"], time.perf_counter() + 5, seed=1)
+    _checked(instance, data, better)
+    assert evaluate(data, better)["coverage"] == 0
