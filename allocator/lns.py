@@ -11,19 +11,22 @@ lexicographically at least as good as the incumbent.
 Neighbourhoods grow around a seed target (for coverage an unmet one, weighted by priority and
 unmet hours; for cost a staffed one, weighted by its money; for stability one worked on a split
 day): its candidates are freed, then the candidates of what they currently work on, until the
-round's size is reached. A coverage seed's own people are always freed (an unmet task at its
-assignee limit, or a workplace whose filler is away some days, gains nothing from a round
-without them), and its other candidates are drawn weighted by their free time on its days.
-Measured on the large instance (60 s of coverage rounds from the greedy plan, two at once):
-8,985-11,914 weighted unmet hours over three seeds, against 19,994-21,482 over four with
-candidates drawn uniformly; people first but uniform otherwise, 12,276-16,237. The freed
-specialists may work on the projects met on the way only, which keeps each small model at a few
-thousand variables even on 400 specialists and 60 days. The size adapts: up after a round
-proven optimal, down after one that ran out of time. Rounds are short (:data:`ROUND_SECONDS`):
-measured on the medium instance (15 s of coverage from the greedy plan, two rounds at once, six
-seeds), 0.25 s rounds reach 248-370 weighted unmet hours (mean 300), 0.5 s rounds 248-275 (mean
-264), 1 s rounds 269-402; but on the large one (a whole 120 s solve, two runs each) 0.25 s
-rounds reach 23,900-24,200 and 0.5 s rounds 28,000-30,400, so rounds start at 0.25 s.
+round's size is reached. A seed's own people are always freed (a round without them cannot give
+an unmet task at its assignee limit more hours, fill a workplace around its filler's leave, or
+move a target's hours to someone cheaper), and its other candidates are drawn weighted by their
+free time on its days. Measured on the large instance (60 s of coverage rounds from the greedy
+plan, two at once): 8,985-11,914 weighted unmet hours over three seeds, against 19,994-21,482
+over four with candidates drawn uniformly; people first but uniform otherwise, 12,276-16,237.
+On the medium one (15 s of cost rounds from a plan at coverage 251, three seeds): 772,539 on
+average, against 777,687 and 777,768 in two runs drawing uniformly; split days (8 s) 209.0
+against 210.3. The freed specialists may work on the projects met on the way only, which keeps
+each small model at a few thousand variables even on 400 specialists and 60 days. The size
+adapts: up after a round proven optimal, down after one that ran out of time. Rounds are short
+(:data:`ROUND_SECONDS`): measured on the medium instance (15 s of coverage from the greedy
+plan, two rounds at once, six seeds), 0.25 s rounds reach 248-370 weighted unmet hours (mean
+300), 0.5 s rounds 248-275 (mean 264), 1 s rounds 269-402; but on the large one (a whole 120 s
+solve, two runs each) 0.25 s rounds reach 23,900-24,200 and 0.5 s rounds 28,000-30,400, so
+rounds start at 0.25 s.
 
 Rounds run in threads, one per core, each with a one-worker CP-SAT (which releases the GIL):
 a round's small model gains nothing from a second worker, a second round at once doubles the
@@ -122,10 +125,10 @@ def _seed(
     return rng.choices(range(len(data.targets)), weights=weights)[0]
 
 
-def _coverage_candidates(
+def _seed_candidates(
     data: ModelData, plan: Incumbent, t: TargetData, candidates: list[int], rng: random.Random
 ) -> list[int]:
-    """``candidates`` of an unmet target ``t`` in the order a coverage round frees them: the
+    """``candidates`` of a round's seed target ``t`` in the order the round frees them: the
     specialists working on ``t`` first, then the others drawn at random, weighted by their
     free quarter-hours on ``t``'s days (plus one)."""
     days = set(t.days)
@@ -151,13 +154,12 @@ def _neighbourhood(
     size: int,
     locked: set[int],
     rng: random.Random,
-    goal: Goal,
 ) -> tuple[set[int], set[int]]:
     """About ``size`` specialists around target ``seed`` (never one in ``locked``), and the
     projects of the targets met on the way (where the freed specialists may then work).
 
-    For ``goal`` coverage the seed's own people are freed on top of its share of ``size``,
-    and its other candidates are drawn by free time (:func:`_coverage_candidates`)."""
+    The seed's own people are freed on top of its share of ``size``, and its other candidates
+    are drawn by free time (:func:`_seed_candidates`)."""
     freed: set[int] = set()
     queue, seen = [seed], {seed}
     others: list[int] | None = None  # the other targets in random order, drawn when needed
@@ -166,8 +168,8 @@ def _neighbourhood(
         candidates = [s for s in data.targets[k].eligible if s not in locked and s not in freed]
         rng.shuffle(candidates)
         quota = max(2, size // 4)
-        if k == seed and goal == "coverage":
-            candidates = _coverage_candidates(data, plan, data.targets[k], candidates, rng)
+        if k == seed:
+            candidates = _seed_candidates(data, plan, data.targets[k], candidates, rng)
             quota += len(plan.people[k])
         for s in candidates[:quota]:
             freed.add(s)
@@ -226,9 +228,7 @@ class _Search:
         if target is None or self.size <= 0:
             return None
         busy = self.locked.union(*self.in_flight)  # other rounds' specialists
-        freed, projects = _neighbourhood(
-            self.data, self.plan, target, self.size, busy, rng, self.goals[-1]
-        )
+        freed, projects = _neighbourhood(self.data, self.plan, target, self.size, busy, rng)
         round_ = _Round(len(self.commits), freed, projects)
         if freed:  # else every candidate around the seed is in another round
             self.in_flight.append(freed)

@@ -627,10 +627,10 @@ def test_a_fill_on_no_available_date_is_part_of_the_freed_work() -> None:
     _checked(instance, data, found)
 
 
-def test_a_coverage_round_frees_the_unmet_targets_people_and_prefers_free_candidates() -> None:
+def test_a_round_frees_its_seeds_people_and_prefers_free_candidates() -> None:
     """The task allows one assignee, ``a``, who has time for half its effort only; ``b`` is
     free and six others are fully booked: only a round freeing ``a`` and ``b`` together can
-    staff the task in full, and every coverage round drawn around it frees them."""
+    staff the task in full, and every round drawn around it frees ``a`` (``b`` nearly always)."""
     week = {"start": "2027-01-04", "end": "2027-01-08"}
     busy = [f"x{i}" for i in range(6)]
     instance = load_instance(
@@ -661,16 +661,10 @@ def test_a_coverage_round_frees_the_unmet_targets_people_and_prefers_free_candid
     assert incumbent.done[task] == 80  # quarter-hours: 20 of 40 h unmet
     draws = []
     for seed in range(40):
-        freed, _ = _neighbourhood(data, incumbent, task, 4, set(), random.Random(seed), "coverage")
+        freed, _ = _neighbourhood(data, incumbent, task, 4, set(), random.Random(seed))
         draws.append(freed)
     assert all(index["a"] in freed for freed in draws)
     assert sum(index["b"] in freed for freed in draws) >= 36
-    # the cost goal draws the same seed's candidates uniformly: b is no favourite there
-    uniform = [
-        _neighbourhood(data, incumbent, task, 4, set(), random.Random(seed), "cost")[0]
-        for seed in range(40)
-    ]
-    assert sum(index["b"] in freed for freed in uniform) < 36
     better, _ = improve(data, plan, ["coverage"], time.perf_counter() + 5, seed=1)
     _checked(instance, data, better)
     assert evaluate(data, better)["coverage"] == 0
