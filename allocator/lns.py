@@ -17,16 +17,18 @@ move a target's hours to someone cheaper), and its other candidates are drawn we
 free time on its days. Measured on the large instance (60 s of coverage rounds from the greedy
 plan, two at once): 8,985-11,914 weighted unmet hours over three seeds, against 19,994-21,482
 over four with candidates drawn uniformly; people first but uniform otherwise, 12,276-16,237.
-On the medium one (15 s of cost rounds from a plan at coverage 251, three seeds): 772,539 on
-average, against 777,687 and 777,768 in two runs drawing uniformly; split days (8 s) 209.0
-against 210.3. The freed specialists may work on the projects met on the way only, which keeps
-each small model at a few thousand variables even on 400 specialists and 60 days. The size
-adapts: up after a round proven optimal, down after one that ran out of time. Rounds are short
-(:data:`ROUND_SECONDS`): measured on the medium instance (15 s of coverage from the greedy
-plan, two rounds at once, six seeds), 0.25 s rounds reach 248-370 weighted unmet hours (mean
-300), 0.5 s rounds 248-275 (mean 264), 1 s rounds 269-402; but on the large one (a whole 120 s
-solve, two runs each) 0.25 s rounds reach 23,900-24,200 and 0.5 s rounds 28,000-30,400, so
-rounds start at 0.25 s.
+On the medium one (15 s of cost rounds from a plan at coverage 251, three seeds, three runs):
+772,539, 775,810 and 777,832 on average, against 777,687 and 777,768 in two runs drawing
+uniformly (within the runs' noise); split days (8 s) 209.0 against 210.3. Rounds of 0.1 s at
+least reached 5,962-8,952 in that coverage measurement, but 5,580 and 5,810 in whole 120 s
+solves, against 3,933-4,721 with 0.25 s. The freed specialists may work on the projects met on
+the way only, which keeps each small model at a few thousand variables even on 400 specialists
+and 60 days. The size adapts: up after a round proven optimal, down after one that ran out of
+time. Rounds are short (:data:`ROUND_SECONDS`): measured on the medium instance (15 s of
+coverage from the greedy plan, two rounds at once, six seeds), 0.25 s rounds reach 248-370
+weighted unmet hours (mean 300), 0.5 s rounds 248-275 (mean 264), 1 s rounds 269-402; but on
+the large one (a whole 120 s solve, two runs each) 0.25 s rounds reach 23,900-24,200 and 0.5 s
+rounds 28,000-30,400, so rounds start at 0.25 s.
 
 Rounds run in threads, one per core, each with a one-worker CP-SAT (which releases the GIL):
 a round's small model gains nothing from a second worker, a second round at once doubles the
