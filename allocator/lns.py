@@ -160,8 +160,9 @@ def _neighbourhood(
     """About ``size`` specialists around target ``seed`` (never one in ``locked``), and the
     projects of the targets met on the way (where the freed specialists may then work).
 
-    The seed's own people are freed on top of its share of ``size``, and its other candidates
-    are drawn by free time (:func:`_seed_candidates`)."""
+    The seed's own people are freed first (its share of ``size`` grows by their number, the
+    round's total stays ``size``), and its other candidates are drawn by free time
+    (:func:`_seed_candidates`)."""
     freed: set[int] = set()
     queue, seen = [seed], {seed}
     others: list[int] | None = None  # the other targets in random order, drawn when needed
