@@ -227,6 +227,10 @@ class _Search:
 
     def draw(self, rng: random.Random) -> _Round | None:
         """A neighbourhood around a seed of the incumbent, or ``None`` when there is none."""
+        if self.in_flight and self.size >= len(self.data.capacity_q) - len(self.locked):
+            # a round of everyone: wait for the others (else rounds at once would split the
+            # specialists between them for good, and no round would ever search them all)
+            return _Round(len(self.commits), set(), set())
         target = _seed(self.data, self.plan, self.goals[-1], self.freeable, rng)
         if target is None or self.size <= 0:
             return None

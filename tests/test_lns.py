@@ -668,3 +668,33 @@ def test_a_round_frees_its_seeds_people_and_prefers_free_candidates() -> None:
     better, _ = improve(data, plan, ["coverage"], time.perf_counter() + 5, seed=1)
     _checked(instance, data, better)
     assert evaluate(data, better)["coverage"] == 0
+
+
+def test_rounds_at_once_do_not_split_a_small_team_between_them_for_good() -> None:
+    """25 specialists and one round size that frees all of them: two rounds at once used to
+    take 12 and 13 each, again and again, and never searched everyone together (coverage 510
+    where 480 is optimal). A round of everyone now waits for the other round to end."""
+    instance = load_instance(
+        instance_dict(
+            specialists=[
+                person(f"s{i}", hours_per_day=1 + i % 3, cost_per_hour=30 + i) for i in range(25)
+            ],
+            tasks=[
+                {"id": t, "project": "p", "role": "developer", "effort_hours": h}
+                | {"max_assignees": 20}
+                for t, h in [("t", 375), ("u", 30)]
+            ],
+        )
+    )
+    optimum = solve(instance, SolveOptions(time_limit=20, workers=2))
+    assert optimum.status == "optimal" and check_plan(instance, optimum).ok
+    best = optimum.objective["coverage"]
+    data = build_model_data(instance, compute_eligibility(instance))
+    start = best_greedy(data, ["coverage"])
+    assert evaluate(data, start)["coverage"] > best
+    for seed in range(2):
+        found, _ = improve(
+            data, start, ["coverage"], time.perf_counter() + 20, workers=2, seed=seed, bound=best
+        )
+        _checked(instance, data, found)
+        assert evaluate(data, found)["coverage"] == best, seed
