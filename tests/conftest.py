@@ -14,6 +14,7 @@ from allocator.generate import GeneratorConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 INSTANCES = ROOT / "instances"
+solve_module = importlib.import_module("allocator.solve")  # the package exports solve()
 
 BASE: dict[str, Any] = {
     "format": "allocator/1",
@@ -96,6 +97,5 @@ def config_of(
 def neighbourhoods_only(monkeypatch: pytest.MonkeyPatch) -> None:
     """Solves search every stage by neighbourhoods (:mod:`allocator.lns`), as above 20 000
     variables, whatever the instance's size."""
-    solve_module = importlib.import_module("allocator.solve")  # the package exports solve()
     monkeypatch.setattr(solve_module, "LNS_MIN_VARIABLES", 0)
     monkeypatch.setattr(solve_module, "PROOF_VARIABLES", 0)

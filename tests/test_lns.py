@@ -11,13 +11,12 @@
 
 from __future__ import annotations
 
-import importlib
 import math
 import random
 import time
 
 import pytest
-from conftest import config_of, instance_dict, person
+from conftest import config_of, instance_dict, person, solve_module
 from ortools.sat.python import cp_model
 from rich.console import Console
 
@@ -35,8 +34,6 @@ from allocator.model.solution import Solution, evaluate, read_solution
 from allocator.model.variables import count_variables
 from allocator.plan import build_plan
 from allocator.schema import Instance
-
-solve_module = importlib.import_module("allocator.solve")  # the package exports solve()
 
 SHAPES = [
     # (program, tightness, seed, specialists, projects, days)
@@ -680,8 +677,13 @@ def test_rounds_at_once_do_not_split_a_small_team_between_them_for_good() -> Non
                 person(f"s{i}", hours_per_day=1 + i % 3, cost_per_hour=30 + i) for i in range(25)
             ],
             tasks=[
-                {"id": t, "project": "p", "role": "developer", "effort_hours": h}
-                | {"max_assignees": 20}
+                {
+                    "id": t,
+                    "project": "p",
+                    "role": "developer",
+                    "effort_hours": h,
+                    "max_assignees": 20,
+                }
                 for t, h in [("t", 375), ("u", 30)]
             ],
         )

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import importlib
-
 import pytest
-from conftest import instance_dict, person, solve_checked
+from conftest import instance_dict, person, solve_checked, solve_module
 
 from allocator import SolveOptions, check_plan, load_instance, solve
 from allocator.eligibility import compute_eligibility
@@ -16,8 +14,6 @@ from allocator.model.build import build_model
 from allocator.model.data import QUARTER, build_model_data
 from allocator.model.relaxation import lp_bound
 from allocator.model.variables import count_variables
-
-solve_module = importlib.import_module("allocator.solve")  # the package exports solve()
 
 
 def _generated(seed: int, specialists: int = 25) -> dict[str, object]:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import importlib
 import threading
 import time
 
 import highspy
 import pytest
+from conftest import solve_module
 
 from allocator import SolveOptions, check_plan, load_instance, solve
 from allocator.eligibility import compute_eligibility
@@ -76,7 +76,6 @@ def test_stop_before_a_cost_first_search_over_cut_candidates_explains_with_all_o
 ) -> None:
     # neighbourhoods only, candidates cut, cost first: the cost stage's rounds take the cut,
     # but a plan stopped before them explains its unmet items with every candidate
-    solve_module = importlib.import_module("allocator.solve")
     monkeypatch.setattr(solve_module, "TRIPLE_BUDGET", 200)
     raw = _instance(5, specialists=30, days=10)
     raw["objective"] = {"order": ["cost", "coverage", "stability"]}
