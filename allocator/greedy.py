@@ -4,8 +4,10 @@ The ``manager`` ordering is what users do today: highest priority first (require
 locked assignments before the rest), the cheapest eligible free specialist first, in-house
 first on projects with a share rule. It is the baseline of the benchmarks. The ``scarcity``
 ordering staffs first the items whose priority-weighted hours are spread over the fewest
-candidates, and the ``flexible`` candidate rule keeps the specialists who could do many
-other things for later. Every variant respects each hard rule it can see locally
+candidates, the ``flexible`` candidate rule keeps the specialists who could do many
+other things for later, and the ``roomy`` rule gives a task first to the candidates with the
+most free time in its window (a task allows few assignees: a cheap candidate with an hour to
+spare uses up a place the task needs). Every variant respects each hard rule it can see locally
 (capacity, exclusivity, min daily hours, max assignees, max projects) and then trims
 outsourced hours until each share rule holds. :func:`best_greedy` runs the variants and keeps
 the best: the first hint handed to CP-SAT.
@@ -107,7 +109,19 @@ def _candidates(
     )
 
 
-def _staff_task(state: _State, t: TargetData, candidates: list[int]) -> None:
+def _room(state: _State, s: int, t: TargetData) -> int:
+    """The quarter-hours ``s`` could still work on task ``t`` (at most its effort)."""
+    if not state.may_join(s, t.project):
+        return 0
+    free, locked = state.free[s], state.locked[s]
+    room = sum(free[d] for d in t.eligible[s] if d not in locked and free[d] >= t.min_daily_q)
+    return min(room, t.demand_q)
+
+
+def _staff_task(state: _State, t: TargetData, candidates: list[int], *, roomy: bool) -> None:
+    if roomy:  # the most free time first; the ranking orders those who can do it all
+        room = {s: _room(state, s, t) for s in candidates}
+        candidates = sorted(candidates, key=lambda s: -room[s])
     remaining, people = t.demand_q, 0
     for s in candidates:
         if remaining <= 0 or people >= t.max_assignees:
@@ -154,13 +168,15 @@ def greedy_solution(
     *,
     ordering: Ordering = "manager",
     flexible_last: bool = False,
+    roomy: bool = False,
 ) -> Solution:
     """Staff ``data`` greedily; the result satisfies every hard rule but fixed/required.
 
     ``preference`` (e.g. an LP relaxation's share of each target given to each specialist)
     is tried before cost when ranking the candidates of a target; ``ordering`` picks the
-    order of the targets and ``flexible_last`` ranks specialists eligible for fewer targets
-    first.
+    order of the targets, ``flexible_last`` ranks specialists eligible for fewer targets
+    first, and ``roomy`` gives each task first to the candidates with the most free time in
+    its window (ranked as above among equals).
     """
     shares = {
         p: in_house_share(project)
@@ -176,7 +192,7 @@ def greedy_solution(
             if chosen is not None and t.eligible[chosen]:
                 state.fill(chosen, t)
         else:
-            _staff_task(state, t, candidates)
+            _staff_task(state, t, candidates, roomy=roomy)
     _enforce_shares(data, state.solution, shares)
     return state.solution
 
@@ -184,10 +200,11 @@ def greedy_solution(
 def best_greedy(
     data: ModelData, order: list[Goal], preference: Preference | None = None
 ) -> Solution:
-    """The lexicographically best (by ``order``) of the greedy variants."""
+    """The lexicographically best (by ``order``) of the greedy variants: both orderings with
+    and without ``flexible_last``, and the scarcity ordering with ``roomy`` tasks."""
     variants = [
-        greedy_solution(data, preference, ordering=ordering, flexible_last=flexible)
-        for ordering in ("manager", "scarcity")
+        greedy_solution(data, preference, ordering=ordering, flexible_last=flexible, roomy=roomy)
+        for ordering, roomy in (("manager", False), ("scarcity", False), ("scarcity", True))
         for flexible in (False, True)
     ]
     return min(variants, key=lambda sol: [evaluate(data, sol)[g] for g in order])

@@ -24,7 +24,7 @@ from allocator import SolveOptions, check_plan, load_instance, solve
 from allocator.cli import _summary
 from allocator.eligibility import compute_eligibility
 from allocator.generate import generate_instance
-from allocator.greedy import best_greedy
+from allocator.greedy import best_greedy, greedy_solution
 from allocator.lns import _neighbourhood, improve
 from allocator.model.aggregate import aggregate_bound
 from allocator.model.build import BuiltModel, build_model
@@ -692,7 +692,7 @@ def test_rounds_at_once_do_not_split_a_small_team_between_them_for_good() -> Non
     assert optimum.status == "optimal" and check_plan(instance, optimum).ok
     best = optimum.objective["coverage"]
     data = build_model_data(instance, compute_eligibility(instance))
-    start = best_greedy(data, ["coverage"])
+    start = greedy_solution(data, ordering="manager")
     assert evaluate(data, start)["coverage"] > best
     for seed in range(2):
         found, _ = improve(

@@ -28,10 +28,11 @@ def _instance(seed: int, specialists: int = 40, days: int = 15) -> dict[str, obj
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 @pytest.mark.parametrize("ordering", ["manager", "scarcity"])
-def test_greedy_plans_pass_the_checker(seed: int, ordering: str) -> None:
+@pytest.mark.parametrize("roomy", [False, True])
+def test_greedy_plans_pass_the_checker(seed: int, ordering: str, roomy: bool) -> None:
     instance = load_instance(_instance(seed, specialists=25, days=10))
     data = build_model_data(instance, compute_eligibility(instance))
-    solution = greedy_solution(data, ordering=ordering)  # type: ignore[arg-type]
+    solution = greedy_solution(data, ordering=ordering, roomy=roomy)  # type: ignore[arg-type]
     plan = build_plan(data, solution, stages=[], complete=False, wall_seconds=0, statistics={})
     report = check_plan(instance, plan)
     assert report.ok, report.violations

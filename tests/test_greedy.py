@@ -1,0 +1,75 @@
+"""The greedy planners that give the search its first plan (:mod:`allocator.greedy`)."""
+
+from __future__ import annotations
+
+import pytest
+
+from allocator import check_plan, load_instance
+from allocator.eligibility import compute_eligibility
+from allocator.greedy import best_greedy, greedy_solution
+from allocator.model.data import QUARTER, ModelData, build_model_data
+from allocator.model.solution import Solution, evaluate, unmet_quarters
+from allocator.plan import build_plan
+from tests.conftest import instance_dict, person
+
+WEEK = {"start": "2027-01-04", "end": "2027-01-08"}
+
+
+def _unmet_hours(data: ModelData, solution: Solution) -> float:
+    return sum(unmet_quarters(data, solution)) / QUARTER
+
+
+def _one_seat_task() -> dict[str, object]:
+    """``c`` (20/h) fills a 6 h workplace all week, so has 2 h a day left; ``e`` (60/h) is
+    free. A 40 h task allows one assignee: only ``e`` can do it all."""
+    return instance_dict(
+        specialists=[person("c", cost_per_hour=20), person("e", cost_per_hour=60)],
+        workplaces=[
+            {
+                "id": "seat",
+                "project": "p",
+                "role": "developer",
+                "hours_per_day": 6,
+                "candidates": ["c"],
+                **WEEK,
+            }
+        ],
+        tasks=[
+            {
+                "id": "t",
+                "project": "p",
+                "role": "developer",
+                "effort_hours": 40,
+                "max_assignees": 1,
+            }
+        ],
+    )
+
+
+@pytest.mark.parametrize("ordering", ["manager", "scarcity"])
+def test_roomy_gives_a_task_with_one_seat_to_who_has_the_time(ordering: str) -> None:
+    instance = load_instance(_one_seat_task())
+    data = build_model_data(instance, compute_eligibility(instance))
+    plain = greedy_solution(data, ordering=ordering)  # type: ignore[arg-type]
+    roomy = greedy_solution(data, ordering=ordering, roomy=True)  # type: ignore[arg-type]
+    for solution in (plain, roomy):
+        plan = build_plan(data, solution, stages=[], complete=False, wall_seconds=0, statistics={})
+        report = check_plan(instance, plan)
+        assert report.ok, report.violations
+    # the cheaper c takes the one seat with 10 h to give: 30 h unmet
+    assert _unmet_hours(data, plain) == 30
+    assert _unmet_hours(data, roomy) == 0
+    assert {s for s, _, _ in roomy.hours} == {data.specialist_index["e"]}
+    assert evaluate(data, best_greedy(data, ["coverage", "cost"]))["coverage"] == 0
+
+
+def test_roomy_still_prefers_the_cheaper_of_those_who_can_do_it_all() -> None:
+    data_dict = _one_seat_task()
+    data_dict["specialists"].append(person("m", cost_per_hour=40))  # type: ignore[attr-defined]
+    instance = load_instance(data_dict)
+    data = build_model_data(instance, compute_eligibility(instance))
+    roomy = greedy_solution(data, ordering="scarcity", roomy=True)
+    assert _unmet_hours(data, roomy) == 0
+    assert {s for s, _, _ in roomy.hours} == {data.specialist_index["m"]}
+    plan = build_plan(data, roomy, stages=[], complete=False, wall_seconds=0, statistics={})
+    assert check_plan(instance, plan).ok
