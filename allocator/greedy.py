@@ -202,9 +202,14 @@ def best_greedy(
 ) -> Solution:
     """The lexicographically best (by ``order``) of the greedy variants: both orderings with
     and without ``flexible_last``, and the scarcity ordering with ``roomy`` tasks."""
+    rules: list[tuple[Ordering, bool]] = [
+        ("manager", False),
+        ("scarcity", False),
+        ("scarcity", True),
+    ]
     variants = [
         greedy_solution(data, preference, ordering=ordering, flexible_last=flexible, roomy=roomy)
-        for ordering, roomy in (("manager", False), ("scarcity", False), ("scarcity", True))
+        for ordering, roomy in rules
         for flexible in (False, True)
     ]
     return min(variants, key=lambda sol: [evaluate(data, sol)[g] for g in order])
