@@ -230,10 +230,12 @@ def _improve(
     bound: float | Callable[[], float | None] | None,
     report: tuple[int, int, float],
     overtime: tuple[float, float] | None = None,
+    tiebreak: Goal | None = None,
 ) -> tuple[Solution, int]:
     """Neighbourhood search on ``goals[-1]`` until ``deadline`` (or on in ``overtime``, see
     :func:`allocator.lns.improve`) or the proven ``bound`` (reported units, ``None`` when
-    there is none; a function while it is being computed), reporting each better plan.
+    there is none; a function while it is being computed), reporting each better plan; the
+    rounds break ties on ``tiebreak`` (the next goal of the order).
 
     ``report``: the stage's number, the number of stages and the solve's start time. Returns
     the best plan and the number of rounds searched.
@@ -259,8 +261,18 @@ def _improve(
         bound=bound,
         on_improve=on_improve,
         overtime=overtime,
+        tiebreak=tiebreak,
     )
     return best, lns_stats.rounds
+
+
+def _tiebreak(order: list[Goal], number: int) -> Goal | None:
+    """The goal the neighbourhoods of stage ``number`` break ties on: the next one of the
+    order, unless it is stability, whose indicators enlarge every round's model (medium,
+    10 s of cost rounds from a plan at coverage 248, three seeds: cost 772,105 on average
+    with it against 770,515 without)."""
+    after = order[number] if number < len(order) else None
+    return None if after == "stability" else after
 
 
 def _replans(instance: Instance, order: list[Goal]) -> bool:
@@ -696,6 +708,7 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Plan:
                     valid if pending is None else partial(_known, pending),
                     (number, len(order), started),
                     overtime,
+                    _tiebreak(order, number),
                 )
             if pending is not None:
                 valid = _wait(pending, options)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from conftest import instance_dict, person
 
 from allocator import check_plan, load_instance
 from allocator.eligibility import compute_eligibility
@@ -10,7 +11,6 @@ from allocator.greedy import best_greedy, greedy_solution
 from allocator.model.data import QUARTER, ModelData, build_model_data
 from allocator.model.solution import Solution, evaluate, unmet_quarters
 from allocator.plan import build_plan
-from tests.conftest import instance_dict, person
 
 WEEK = {"start": "2027-01-04", "end": "2027-01-08"}
 

@@ -700,3 +700,32 @@ def test_rounds_at_once_do_not_split_a_small_team_between_them_for_good() -> Non
         )
         _checked(instance, data, found)
         assert evaluate(data, found)["coverage"] == best, seed
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_coverage_rounds_break_ties_on_cost(workers: int) -> None:
+    """The dearest specialist does one task and the other is not staffed. A round that
+    staffs it finds many plans of coverage 0; breaking ties on cost, it keeps the cheapest
+    (each specialist can do one 40 h task in the week, at 8 h a day)."""
+    rates = {"a": 90, "b": 80, "c": 30, "d": 20}
+    instance = load_instance(
+        instance_dict(
+            specialists=[person(s, cost_per_hour=r) for s, r in rates.items()],
+            tasks=[
+                {"id": t, "project": "p", "role": "developer", "effort_hours": 40}
+                for t in ("t", "u")
+            ],
+        )
+    )
+    data = build_model_data(instance, compute_eligibility(instance))
+    index = data.specialist_index
+    t = data.tasks[0].index
+    dear = Solution(hours={(index["a"], t, d): 32 for d in range(5)})
+    _checked(instance, data, dear)
+    found, stats = improve(
+        data, dear, ["coverage"], time.perf_counter() + 10, workers=workers, tiebreak="cost"
+    )
+    _checked(instance, data, found)
+    assert evaluate(data, found)["coverage"] == 0
+    assert evaluate(data, found)["cost"] == 40 * (20 + 30)
+    assert stats.improving >= 1
