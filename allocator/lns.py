@@ -65,7 +65,7 @@ from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
-from allocator.model.build import build_model
+from allocator.model.build import BuiltModel, build_model
 from allocator.model.data import ModelData, TargetData
 from allocator.model.neighbourhood import Incumbent, Residual
 from allocator.model.solution import Solution, evaluate, read_solution
@@ -312,15 +312,40 @@ class _Change:
     delta: list[float]
 
 
-def _span(model: cp_model.CpModel, expr: cp_model.LinearExprT) -> int:
-    """The most ``expr`` can vary over its variables' domains."""
+# CP-SAT refuses an objective whose terms could overflow (MODEL_INVALID, with a margin of its
+# own: 5.8e18 is refused); a round whose combined objective may reach this is validated first
+OBJECTIVE_CHECKED = 2**53
+
+
+def _reach(model: cp_model.CpModel, expr: cp_model.LinearExprT) -> tuple[int, int]:
+    """How much ``expr`` can vary over its variables' domains, and the largest magnitude
+    its terms and constant can add up to (the sum CP-SAT checks for overflow)."""
     model.minimize(expr)
     objective, variables = model.proto.objective, model.proto.variables
-    span = 0
+    span, most = 0, abs(int(objective.offset))
     for i, c in zip(objective.vars, objective.coeffs, strict=True):
         domain = list(variables[i].domain)  # the proto's repeated field: no negative indexing
         span += abs(c) * (domain[-1] - domain[0])
-    return span
+        most += abs(c) * max(abs(domain[0]), abs(domain[-1]))
+    return span, most
+
+
+def _objective(built: BuiltModel, goal: Goal, tiebreak: Goal | None) -> cp_model.LinearExprT:
+    """``goal``, or ``goal x (span + 1) + tiebreak`` with ``span`` the most the tie-break can
+    vary (the goal first, exactly), unless CP-SAT refuses that objective as a possible
+    overflow (large costs per hour with many decimals, long horizons): the goal alone then."""
+    objective = built.goal(goal)
+    if tiebreak is None:
+        return objective
+    tie = built.goal(tiebreak)
+    span, tie_most = _reach(built.model, tie)
+    _, goal_most = _reach(built.model, objective)
+    combined = objective * (span + 1) + tie
+    if goal_most * (span + 1) + tie_most >= OBJECTIVE_CHECKED:
+        built.model.minimize(combined)
+        if built.model.validate():
+            return objective
+    return combined
 
 
 def _solve_round(
@@ -337,11 +362,8 @@ def _solve_round(
     before = evaluate(res.data, part, stable=stable)
     for pinned in goals[: ranked - 1]:
         built.model.add(built.goal(pinned) <= _units(res.data, pinned, before[pinned]))
-    objective = built.goal(goals[ranked - 1])
-    if len(goals) > ranked:  # minimise the tie-break among the plans best on the goal
-        tie = built.goal(goals[ranked])
-        objective = objective * (_span(built.model, tie) + 1) + tie
-    built.model.minimize(objective)
+    tiebreak = goals[ranked] if len(goals) > ranked else None
+    built.model.minimize(_objective(built, goals[ranked - 1], tiebreak))
     built.hint_from(part)
     solver = cp_model.CpSolver()
     params = solver.parameters
@@ -384,7 +406,8 @@ def improve(
     once the goal reaches ``bound`` (a proven lower bound, reported units; or a function
     that gives it, ``None`` while it is not known: a bound computed meanwhile).
     ``on_improve(plan, values)`` is called with each strictly better plan and its goal values
-    (reported units, ``goals`` order), one call at a time. ``overtime = (until, patience)``
+    (reported units, ``goals`` order; not for a plan better on the tie-break only), one
+    call at a time. ``overtime = (until, patience)``
     lets the search go on past ``deadline``, up to ``until``, while it found a better plan in
     the last ``patience`` seconds. With ``tiebreak`` (a later goal), each round minimises
     it among its plans best on ``goals[-1]``, and a plan equal on ``goals`` is kept only when
@@ -444,8 +467,8 @@ def improve(
                     key = search.commit(round_, change)
                     if key is not None and key < before:
                         search.stats.improving += 1
-                        if key[:ranked] < before[:ranked]:
-                            improved[0] = time.perf_counter()
+                    if key is not None and key[:ranked] < before[:ranked]:
+                        improved[0] = time.perf_counter()
                         if on_improve is not None:
                             on_improve(search.plan.solution, key[:ranked])
         except BaseException:

@@ -729,3 +729,40 @@ def test_coverage_rounds_break_ties_on_cost(workers: int) -> None:
     assert evaluate(data, found)["coverage"] == 0
     assert evaluate(data, found)["cost"] == 40 * (20 + 30)
     assert stats.improving >= 1
+
+
+def test_a_tie_break_that_could_overflow_the_objective_is_dropped() -> None:
+    """Costs per hour at the limit with four decimals, 24 h days, eight weeks: cost times
+    coverage's span overflows CP-SAT's 64-bit objective (MODEL_INVALID, once every round).
+    The round then minimises its goal alone."""
+    instance = load_instance(
+        instance_dict(
+            horizon={
+                "start": "2027-01-04",
+                "end": "2027-02-28",
+                "workdays": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+            },
+            projects=[{"id": "p", "program": "mixed", "priority": 5}],
+            specialists=[
+                person(s, hours_per_day=24, cost_per_hour=999999.9999) for s in ("a", "b")
+            ],
+            tasks=[
+                {
+                    "id": "t",
+                    "project": "p",
+                    "role": "developer",
+                    "effort_hours": 100,
+                    "max_assignees": 2,
+                }
+            ],
+        )
+    )
+    data = build_model_data(instance, compute_eligibility(instance))
+    start = greedy_solution(data)
+    assert evaluate(data, start)["cost"] > 0
+    found, stats = improve(
+        data, start, ["cost"], time.perf_counter() + 5, tiebreak="coverage", bound=0
+    )
+    _checked(instance, data, found)
+    assert evaluate(data, found)["cost"] == 0  # cost first: nothing staffed
+    assert stats.improving == 1
