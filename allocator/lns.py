@@ -46,7 +46,9 @@ the tie-break. Coverage rounds that also minimise cost reach both the better: on
 instance (60 s from the greedy plan, two seeds) coverage 0 and 9.75 weighted unmet hours at a
 cost of 9.32M, against 39 and 30.75 at 9.41M without; on the medium one (15 s, three seeds)
 248 each time at 774,000-777,000, against 248-272 at 816,000-817,000. The neighbourhoods
-stay the goal's: the tie-break only orders the plans a round finds.
+stay the goal's: the tie-break only orders the plans a round finds. A round whose combined
+objective CP-SAT refuses as a possible overflow (costs per hour near the limit with four
+decimals over a long horizon) minimises the goal alone.
 
 The incumbent is kept indexed (:class:`~allocator.model.neighbourhood.Incumbent`): drawing a
 neighbourhood, building its residual and landing its change cost the freed specialists' rows
@@ -405,18 +407,18 @@ def improve(
     one; two rounds at once double the rounds searched on two cores). The search ends early
     once the goal reaches ``bound`` (a proven lower bound, reported units; or a function
     that gives it, ``None`` while it is not known: a bound computed meanwhile).
-    ``on_improve(plan, values)`` is called with each strictly better plan and its goal values
-    (reported units, ``goals`` order; not for a plan better on the tie-break only), one
-    call at a time. ``overtime = (until, patience)``
-    lets the search go on past ``deadline``, up to ``until``, while it found a better plan in
-    the last ``patience`` seconds. With ``tiebreak`` (a later goal), each round minimises
-    it among its plans best on ``goals[-1]``, and a plan equal on ``goals`` is kept only when
-    no worse on it. Returns the best plan found and the
-    search's statistics. With ``workers=1`` the search is repeatable for a given ``seed``
-    (up to the rounds' time limits).
+    ``on_improve(plan, values)`` is called with each plan better on ``goals`` and its goal
+    values (reported units, ``goals`` order), one call at a time. ``overtime = (until,
+    patience)`` lets the search go on past ``deadline``, up to ``until``, while it found a
+    plan better on ``goals`` in the last ``patience`` seconds. With ``tiebreak`` (a later
+    goal), each round minimises it among its plans best on ``goals[-1]``, and a plan equal on
+    ``goals`` is kept only when no worse on it. Returns the best plan found and the search's
+    statistics. With ``workers=1`` the search is repeatable for a given ``seed`` (up to the
+    rounds' time limits).
 
-    Raises ``ValueError`` when ``goals`` holds stability and the instance has a previous plan:
-    a neighbourhood's model counts split days only, not the changes against that plan.
+    Raises ``ValueError`` when ``goals`` or ``tiebreak`` is stability and the instance has a
+    previous plan: a neighbourhood's model counts split days only, not the changes against
+    that plan.
     """
     if "stability" in [*goals, tiebreak] and data.instance.previous_plan is not None:
         raise ValueError("stability against a previous plan is not searched by neighbourhoods")
