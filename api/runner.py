@@ -201,6 +201,15 @@ def _plan_columns(plan: Plan) -> dict[str, Any]:
     }
 
 
+def _stage_columns(plan: Plan, stage: str) -> dict[str, Any]:
+    """The last stage's objective, bound and gap as the plan gives them: its last progress
+    report may come before the stage's final bound (a proof at the end of the search)."""
+    if stage not in plan.objective:
+        return {}
+    objective, bound = plan.objective[stage], plan.bound.get(stage)
+    return {"objective": objective, "bound": bound, "gap": relative_gap(objective, bound)}
+
+
 def run_job(job_id: str, lease: str, database_url: str, workers: int, parent_pid: int) -> str:
     """Solve one claimed job in a solver process and store the outcome; returns its status.
 
@@ -241,6 +250,8 @@ def run_job(job_id: str, lease: str, database_url: str, workers: int, parent_pid
         return "lost"
     progress, _ = tracker.latest()
     final = {**(progress_values(progress) if progress else {}), **outcome}
+    if "plan_json" in outcome and progress is not None:
+        final.update(_stage_columns(plan, progress.stage))
     with store.sessions() as session:
         stored = leased_update(session, job_id, lease, **final, lease=None, finished_at=utcnow())
     return str(outcome["status"]) if stored else "lost"

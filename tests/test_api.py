@@ -156,6 +156,11 @@ def test_submit_poll_and_fetch_the_plan_in_every_format(client: TestClient) -> N
     assert response.status_code == 200
     plan = checked(data, response.json())
     assert job["plan_objective"] == plan.objective
+    # the job's last stage reads as the plan gives it (bound and gap included)
+    assert job["objective"] == plan.objective[job["stage"]]
+    assert job["bound"] == plan.bound.get(job["stage"])
+    if job["bound"] is not None and job["objective"] == job["bound"]:
+        assert job["gap"] == 0
 
     response = client.get(f"/v1/jobs/{job['id']}/plan", params={"format": "csv"})
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
