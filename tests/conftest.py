@@ -44,6 +44,12 @@ def person(id: str, **fields: Any) -> dict[str, Any]:
     return out
 
 
+def task(id: str, effort_hours: float, **fields: Any) -> dict[str, Any]:
+    """A developer task of project ``p`` over the whole horizon, unless ``fields`` say
+    otherwise."""
+    return {"id": id, "project": "p", "role": "developer", "effort_hours": effort_hours, **fields}
+
+
 def instance_dict(**sections: Any) -> dict[str, Any]:
     data = copy.deepcopy(BASE)
     data.update(copy.deepcopy(sections))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import instance_dict, person
+from conftest import instance_dict, person, task
 
 from allocator import check_plan, load_instance
 from allocator.eligibility import compute_eligibility
@@ -34,15 +34,7 @@ def _one_seat_task() -> dict[str, object]:
                 **WEEK,
             }
         ],
-        tasks=[
-            {
-                "id": "t",
-                "project": "p",
-                "role": "developer",
-                "effort_hours": 40,
-                "max_assignees": 1,
-            }
-        ],
+        tasks=[task("t", 40, max_assignees=1)],
     )
 
 

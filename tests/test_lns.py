@@ -16,7 +16,7 @@ import random
 import time
 
 import pytest
-from conftest import config_of, instance_dict, person, solve_module
+from conftest import config_of, instance_dict, person, solve_module, task
 from ortools.sat.python import cp_model
 from rich.console import Console
 
@@ -637,28 +637,20 @@ def test_a_round_frees_its_seeds_people_and_prefers_free_candidates() -> None:
                 {"id": f"w-{s}", "project": "p", "role": "developer", "hours_per_day": h, **week}
                 for s, h in [("a", 4), *((s, 8) for s in busy)]
             ],
-            tasks=[
-                {
-                    "id": "t",
-                    "project": "p",
-                    "role": "developer",
-                    "effort_hours": 40,
-                    "max_assignees": 1,
-                }
-            ],
+            tasks=[task("t", 40, max_assignees=1)],
         )
     )
     data = build_model_data(instance, compute_eligibility(instance))
     index = data.specialist_index
-    task = next(t.index for t in data.tasks)
+    k = next(t.index for t in data.tasks)
     fills = {w.index: index[w.target.id.removeprefix("w-")] for w in data.workplaces}
-    plan = Solution(fills, {(index["a"], task, d): 16 for d in range(5)})  # 4 h a day
+    plan = Solution(fills, {(index["a"], k, d): 16 for d in range(5)})  # 4 h a day
     _checked(instance, data, plan)
     incumbent = Incumbent(data, plan)
-    assert incumbent.done[task] == 80  # quarter-hours: 20 of 40 h unmet
+    assert incumbent.done[k] == 80  # quarter-hours: 20 of 40 h unmet
     draws = []
     for seed in range(40):
-        freed, _ = _neighbourhood(data, incumbent, task, 4, set(), random.Random(seed))
+        freed, _ = _neighbourhood(data, incumbent, k, 4, set(), random.Random(seed))
         draws.append(freed)
     assert all(index["a"] in freed for freed in draws)
     assert sum(index["b"] in freed for freed in draws) >= 36
@@ -676,16 +668,7 @@ def test_rounds_at_once_do_not_split_a_small_team_between_them_for_good() -> Non
             specialists=[
                 person(f"s{i}", hours_per_day=1 + i % 3, cost_per_hour=30 + i) for i in range(25)
             ],
-            tasks=[
-                {
-                    "id": t,
-                    "project": "p",
-                    "role": "developer",
-                    "effort_hours": h,
-                    "max_assignees": 20,
-                }
-                for t, h in [("t", 375), ("u", 30)]
-            ],
+            tasks=[task(t, h, max_assignees=20) for t, h in [("t", 375), ("u", 30)]],
         )
     )
     optimum = solve(instance, SolveOptions(time_limit=20, workers=2))
@@ -711,10 +694,7 @@ def test_coverage_rounds_break_ties_on_cost(workers: int) -> None:
     instance = load_instance(
         instance_dict(
             specialists=[person(s, cost_per_hour=r) for s, r in rates.items()],
-            tasks=[
-                {"id": t, "project": "p", "role": "developer", "effort_hours": 40}
-                for t in ("t", "u")
-            ],
+            tasks=[task(t, 40) for t in ("t", "u")],
         )
     )
     data = build_model_data(instance, compute_eligibility(instance))
@@ -746,15 +726,7 @@ def test_a_tie_break_that_could_overflow_the_objective_is_dropped() -> None:
             specialists=[
                 person(s, hours_per_day=24, cost_per_hour=999999.9999) for s in ("a", "b")
             ],
-            tasks=[
-                {
-                    "id": "t",
-                    "project": "p",
-                    "role": "developer",
-                    "effort_hours": 100,
-                    "max_assignees": 2,
-                }
-            ],
+            tasks=[task("t", 100, max_assignees=2)],
         )
     )
     data = build_model_data(instance, compute_eligibility(instance))
