@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import instance_dict, person, solve_checked, solve_module
+from conftest import instance_dict, person, solve_checked, solve_module, task
 
 from allocator import SolveOptions, check_plan, load_instance, solve
 from allocator.eligibility import compute_eligibility
@@ -108,6 +108,42 @@ def test_lp_bound_counts_onboarding_of_a_specialist_on_several_tasks() -> None:
         assert aggregated == pytest.approx(1000 * data.money_scale)
     plan = solve_checked(data_)
     assert plan.objective["cost"] == 1000
+
+
+def test_strengthened_lp_bound_pays_onboarding_on_a_whole_fill() -> None:
+    """Ana (100/h, 10 h of onboarding on p) fills the designer seat of the first week, the
+    cheapest way (bob, familiar with p, costs 300/h); carol (50/h, familiar) does the
+    developer task of the second week, which ana could also do. Cost: 40 h x 100 + 10 h x 100
+    + 40 h x 50 = 7,000. Without the implication ``fill -> joins`` the LP pays half the
+    onboarding (ana's hours on p are half of the most she could do there): 6,500; with it
+    added after the first optimum, the whole of it."""
+    data_ = instance_dict(
+        horizon={"start": "2027-01-04", "end": "2027-01-15"},
+        projects=[{"id": "p", "program": "mixed", "onboarding_hours": 10}],
+        specialists=[
+            person("ana", roles=["designer", "developer"], cost_per_hour=100),
+            person("bob", roles=["designer"], cost_per_hour=300, familiar_projects=["p"]),
+            person("carol", familiar_projects=["p"]),
+        ],
+        workplaces=[
+            {"id": "w", "project": "p", "role": "designer", "hours_per_day": 8,
+             "start": "2027-01-04", "end": "2027-01-08"}
+        ],
+        tasks=[task("t", 40, start="2027-01-11", due="2027-01-15")],
+    )  # fmt: skip
+    instance = load_instance(data_)
+    data = build_model_data(instance, compute_eligibility(instance))
+    built = build_model(instance, data=data)
+    built.model.add(built.goal("coverage") <= 0)
+    built.model.minimize(built.goal("cost"))
+    plain = lp_bound(built.model, 10, linearize_enforced=False)
+    strong = lp_bound(built.model, 10, linearize_enforced=False, strengthen=True)
+    assert plain.value == pytest.approx(6500 * data.money_scale)
+    assert strong.value == pytest.approx(7000 * data.money_scale)
+    assert strong.values is not None
+    plan = solve_checked(data_)
+    assert plan.objective["cost"] == 7000
+    assert plan.status == "optimal"
 
 
 def test_aggregate_bound_keeps_the_project_limit() -> None:

@@ -175,6 +175,7 @@ def to_highs(
     linearize_enforced: bool = True,
     deadline: float | None = None,
     stop: threading.Event | None = None,
+    enforced_apart: _Rows | None = None,
 ) -> highspy.HighsLp:
     """The model (with its current objective) as a HiGHS model.
 
@@ -184,7 +185,9 @@ def to_highs(
     (the big-M comes from the variables' finite bounds). Columns ``0..n-1`` are the model's
     variables, by index. Raises ``TimeoutError`` when reading the model goes past ``deadline``
     (a ``time.perf_counter()`` value): on 430 000 variables it takes about 6 s; and, with
-    ``stop``, once the event is set.
+    ``stop``, once the event is set. With ``enforced_apart`` (and ``linearize_enforced``
+    false), the linearised constraints enforced by one literal go there instead of into the
+    model, to be added later (:func:`lp_bound` with ``strengthen``).
     """
 
     def check(i: int) -> None:
@@ -209,9 +212,13 @@ def to_highs(
         elif exact and len(domain) > 2:
             raise ValueError(f"variable {i} has a domain the MIP export does not handle")
     rows = _Rows()
+    apart = None if exact or linearize_enforced else enforced_apart
     for i, ct in enumerate(proto.constraints):
         check(i)
         enforcement = list(ct.enforcement_literal)
+        if len(enforcement) == 1 and apart is not None:
+            _enforced(apart, ct, enforcement[0], lower, upper)
+            continue
         if len(enforcement) == 1 and (linearize_enforced or exact):
             if exact and ct.has_linear() and enforcement[0] < 0:
                 raise ValueError("the MIP export handles positive enforcement literals only")
@@ -271,6 +278,7 @@ def lp_bound(
     *,
     linearize_enforced: bool = True,
     interior_fallback: bool = False,
+    strengthen: bool = False,
     stop: threading.Event | None = None,
 ) -> LpBound:
     """Solve the LP relaxation of ``model`` (with its current objective).
@@ -282,14 +290,24 @@ def lp_bound(
     optimum as a lower bound of the minimised objective (offset included), or ``value=None``
     when HiGHS did not reach optimality within ``time_limit`` seconds or before ``stop`` was
     set.
+
+    With ``strengthen`` (and ``linearize_enforced`` false), a simplex optimum is then
+    strengthened: the constraints enforced by one literal are added, linearised, and the LP
+    is solved again from the optimal basis in the time left; the bound is the stronger one
+    reached. Measured on the medium instance's cost relaxation (coverage at most 258, one
+    core): 729,628 in 5.0 s without them, 737,676 in 18.6 s with them from the start, and
+    737,676 in 5.0 + 4.2 s added after (the implications ``fill -> joins`` and
+    ``assignee -> joins`` raise it: onboarding is paid on whole joins the more).
     """
     started = time.perf_counter()
+    apart = _Rows() if strengthen and not linearize_enforced else None
     try:
         lp = to_highs(
             model,
             linearize_enforced=linearize_enforced,
             deadline=started + time_limit,
             stop=stop,
+            enforced_apart=apart,
         )
     except TimeoutError as reason:
         return LpBound(None, str(reason), time.perf_counter() - started)
@@ -314,6 +332,44 @@ def lp_bound(
         value = solver.getInfo().objective_function_value
         if method == "ipm":
             return LpBound(lowered(value) * scale, status, seconds)
-        values = np.array(solver.getSolution().col_value)
-        return LpBound(value * scale, status, seconds, values)
+        found = LpBound(value * scale, status, seconds, np.array(solver.getSolution().col_value))
+        if apart is not None and len(apart.lower) and time_limit - seconds > 0.1:
+            return _strengthened(solver, apart, found, time_limit - seconds, scale, stop)
+        return found
     return LpBound(None, status, seconds)
+
+
+def _strengthened(
+    solver: highspy.Highs,
+    rows: _Rows,
+    found: LpBound,
+    time_limit: float,
+    scale: float,
+    stop: threading.Event | None,
+) -> LpBound:
+    """``found`` (the optimum ``solver`` holds) strengthened by ``rows``, solved from the
+    optimal basis in at most ``time_limit`` seconds; ``found`` when that does not finish."""
+    started = time.perf_counter()
+    solver.addRows(
+        len(rows.lower),
+        np.array(rows.lower),
+        np.array(rows.upper),
+        len(rows.index),
+        np.array(rows.start[:-1], dtype=np.int32),
+        np.array(rows.index, dtype=np.int32),
+        np.array(rows.value),
+    )
+    if stop is not None and stop.is_set():
+        return found
+    # HiGHS's time limit counts its run time since the first solve
+    left = max(0.1, time_limit - (time.perf_counter() - started))
+    solver.setOptionValue("time_limit", solver.getRunTime() + left)
+    solver.run()
+    seconds = found.seconds + time.perf_counter() - started
+    if solver.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return LpBound(found.value, found.status, seconds, found.values)
+    value = solver.getInfo().objective_function_value * scale
+    if found.value is not None and value < found.value:  # more rows: never lower but for noise
+        return LpBound(found.value, found.status, seconds, found.values)
+    values = np.array(solver.getSolution().col_value)
+    return LpBound(value, solver.modelStatusToString(solver.getModelStatus()), seconds, values)
