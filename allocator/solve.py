@@ -431,7 +431,8 @@ class _Relaxations:
                 time_limit,
                 linearize_enforced=False,
                 # interior point pays on coverage only (see lp_solver); halving the simplex
-                # time would lose the cost bound (medium, 30 s: 1.1 s needed)
+                # time would lose the cost bound (medium: 5 s on an idle core, and 4 more
+                # for the implications)
                 interior_fallback=self.goal == "coverage",
                 # the implications onto the joins raise the cost bound only (medium: coverage
                 # 212 either way, in 11.7 s without and 42 s with them)
