@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from conftest import instance_dict, person, solve_checked, solve_module, task
 
@@ -10,8 +12,8 @@ from allocator.eligibility import compute_eligibility
 from allocator.generate import GeneratorConfig, generate_instance
 from allocator.greedy import best_greedy
 from allocator.model.aggregate import aggregate_bound
-from allocator.model.build import build_model
-from allocator.model.data import QUARTER, build_model_data
+from allocator.model.build import BuiltModel, build_model
+from allocator.model.data import QUARTER, ModelData, build_model_data
 from allocator.model.relaxation import lp_bound
 from allocator.model.variables import count_variables
 
@@ -84,6 +86,16 @@ def test_without_a_whole_model_coverage_rounds_take_every_candidate_and_cost_the
     assert [t.eligible for t in data.targets] == unrestricted
 
 
+def _cost_model_at_full_coverage(data_: dict[str, Any]) -> tuple[ModelData, BuiltModel]:
+    """The whole model of ``data_`` minimising cost with every hour covered."""
+    instance = load_instance(data_)
+    data = build_model_data(instance, compute_eligibility(instance))
+    built = build_model(instance, data=data)
+    built.model.add(built.goal("coverage") <= 0)
+    built.model.minimize(built.goal("cost"))
+    return data, built
+
+
 def test_lp_bound_counts_onboarding_of_a_specialist_on_several_tasks() -> None:
     """One specialist (50/h, 4 h of onboarding) must do both 8-hour tasks of the project: the
     cost is 16 h + 4 h at 50 = 1,000. Each task alone needs only a part of the project's
@@ -95,11 +107,7 @@ def test_lp_bound_counts_onboarding_of_a_specialist_on_several_tasks() -> None:
             {"id": f"t{i}", "project": "p", "effort_hours": 8, "min_daily_hours": 1} for i in (1, 2)
         ],
     )
-    instance = load_instance(data_)
-    data = build_model_data(instance, compute_eligibility(instance))
-    built = build_model(instance, data=data)
-    built.model.add(built.goal("coverage") <= 0)
-    built.model.minimize(built.goal("cost"))
+    data, built = _cost_model_at_full_coverage(data_)
     bound = lp_bound(built.model, 10, linearize_enforced=False)
     assert bound.value == pytest.approx(1000 * data.money_scale)
     eligible = [t.eligible for t in data.targets]
@@ -131,11 +139,7 @@ def test_strengthened_lp_bound_pays_onboarding_on_a_whole_fill() -> None:
         ],
         tasks=[task("t", 40, start="2027-01-11", due="2027-01-15")],
     )  # fmt: skip
-    instance = load_instance(data_)
-    data = build_model_data(instance, compute_eligibility(instance))
-    built = build_model(instance, data=data)
-    built.model.add(built.goal("coverage") <= 0)
-    built.model.minimize(built.goal("cost"))
+    data, built = _cost_model_at_full_coverage(data_)
     plain = lp_bound(built.model, 10, linearize_enforced=False)
     strong = lp_bound(built.model, 10, linearize_enforced=False, strengthen=True)
     assert plain.value == pytest.approx(6500 * data.money_scale)

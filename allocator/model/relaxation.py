@@ -16,7 +16,7 @@ import os
 import sys
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import highspy
@@ -349,6 +349,8 @@ def _strengthened(
 ) -> LpBound:
     """``found`` (the optimum ``solver`` holds) strengthened by ``rows``, solved from the
     optimal basis in at most ``time_limit`` seconds; ``found`` when that does not finish."""
+    if stop is not None and stop.is_set():
+        return found
     started = time.perf_counter()
     solver.addRows(
         len(rows.lower),
@@ -359,17 +361,15 @@ def _strengthened(
         np.array(rows.index, dtype=np.int32),
         np.array(rows.value),
     )
-    if stop is not None and stop.is_set():
-        return found
     # HiGHS's time limit counts its run time since the first solve
     left = max(0.1, time_limit - (time.perf_counter() - started))
     solver.setOptionValue("time_limit", solver.getRunTime() + left)
     solver.run()
     seconds = found.seconds + time.perf_counter() - started
-    if solver.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-        return LpBound(found.value, found.status, seconds, found.values)
     value = solver.getInfo().objective_function_value * scale
-    if found.value is not None and value < found.value:  # more rows: never lower but for noise
-        return LpBound(found.value, found.status, seconds, found.values)
+    optimal = solver.getModelStatus() == highspy.HighsModelStatus.kOptimal
+    # more rows never lower the optimum but for noise
+    if not optimal or (found.value is not None and value < found.value):
+        return replace(found, seconds=seconds)
     values = np.array(solver.getSolution().col_value)
-    return LpBound(value, solver.modelStatusToString(solver.getModelStatus()), seconds, values)
+    return LpBound(value, found.status, seconds, values)
