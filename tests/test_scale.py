@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pytest
@@ -51,7 +52,13 @@ def test_candidate_restriction_keeps_plans_valid(monkeypatch: pytest.MonkeyPatch
     assert report.ok, report.violations
     assert plan.statistics["candidates_per_task"]
     assert plan.status == "feasible"  # a cut model proves nothing about the instance
-    assert plan.bound.get("coverage") == 0.0
+    # coverage: the aggregated relaxation over every eligible pair and the whole horizon
+    data = build_model_data(instance, compute_eligibility(instance))
+    eligible = [t.eligible for t in data.targets]
+    horizon = aggregate_bound(data, eligible, "coverage", period="horizon")
+    assert horizon is not None
+    assert plan.bound["coverage"] == math.ceil(horizon - 1e-6) / QUARTER
+    assert plan.bound["coverage"] <= report.objective["coverage"]
     # cost: the aggregated relaxation over every eligible pair, under the coverage reached
     assert 0 < plan.bound["cost"] <= report.objective["cost"] + 1e-6
     restricted = [u for u in plan.unmet if any("left out" in r for r in u.reasons)]
@@ -175,6 +182,21 @@ def test_lp_bound_counts_reading_the_model_in_its_time_limit() -> None:
     late = lp_bound(built.model, 0.0)
     assert late.value is None and "reading the model" in late.status
     assert lp_bound(built.model, 10.0).value is not None
+
+
+def test_a_cut_model_bounds_coverage_over_the_horizon(monkeypatch: pytest.MonkeyPatch) -> None:
+    # a and b have 20 hours each in the week, the tasks need 60: at least 20 go unmet, at
+    # priority 3; the cut model proves nothing, the relaxation over every pair proves 60
+    monkeypatch.setattr(solve_module, "TRIPLE_BUDGET", 0)
+    data = instance_dict(
+        specialists=[person("a", hours_per_day=4), person("b", hours_per_day=4)],
+        tasks=[task("t1", 30, max_assignees=2), task("t2", 30, max_assignees=2)],
+    )
+    plan = solve_checked(data, time_limit=5, workers=2)
+    assert plan.statistics["candidates_per_task"]
+    coverage = plan.statistics["stages"][0]
+    assert (coverage["goal"], coverage["status"]) == ("coverage", "OPTIMAL")
+    assert plan.objective["coverage"] == plan.bound["coverage"] == 60
 
 
 @pytest.mark.parametrize("locked", ["fixed", "required"])
