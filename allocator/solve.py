@@ -13,7 +13,9 @@ optimises": a goal earlier in the order is never traded for a later one). Each s
 2. searches from a hint: for the first stage the better of the greedy plan and the
    LP-guided greedy plan, afterwards the previous stage's solution. Below 5 000 variables
    CP-SAT searches the whole model for the whole stage; up to 20 000 it does so for 30 % of the
-   stage, and large-neighbourhood search (:mod:`allocator.lns`) improves its plan in the rest;
+   stage, and large-neighbourhood search (:mod:`allocator.lns`) improves its plan in the rest
+   (or, when CP-SAT found none in its share, the plan at hand: the previous stage's, or the
+   greedy one when it is valid);
    above 20 000 the stage is all neighbourhoods (after CP-SAT's first valid plan when fixed or
    required items may be broken by the greedy plan);
 3. pins its goal to the best value found, so later goals never trade it away.
@@ -394,8 +396,8 @@ def _instance_bound(
     )
     if value is None:
         return None
-    if goal == "coverage":  # weighted quarter-hours: an integer
-        value = math.ceil(value - 1e-6 * max(1.0, abs(value)))
+    # every goal is an integer in model units (weighted quarter-hours, money units)
+    value = math.ceil(value - 1e-6 * max(1.0, abs(value)))
     return value / data.goal_scale(goal)
 
 
@@ -463,7 +465,7 @@ class _Relaxations:
             )
         if not self.cut:
             scale = self.data.goal_scale(self.goal)
-            self.floor = max(0.0, self.lp.value or 0.0, (self.valid or 0.0) * scale)
+            self.floor = max(0.0, self.lp.integer_bound() or 0.0, (self.valid or 0.0) * scale)
 
     def bound(self, time_limit: float) -> float | None:
         """:meth:`solve`, and the stage's bound (reported units, on the exact costs per hour)
@@ -670,7 +672,16 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Plan:
                 reporter.exact = exact
                 status = solver.solve(built.model, reporter)
                 left = deadline - time.perf_counter()
-                if status == cp_model.UNKNOWN and left > 0.5 and not _stopped(options):
+                # a valid plan the neighbourhoods can search from when CP-SAT finds none
+                fallback: Solution | None = None
+                if stage_lns:
+                    fallback = solution if solution is not None or locked else first_hint
+                if (
+                    status == cp_model.UNKNOWN
+                    and fallback is None
+                    and left > 0.5
+                    and not _stopped(options)
+                ):
                     # the stage's share went to presolve: give it all the time that is left,
                     # as later goals cannot run before this one is pinned
                     solver.parameters.max_time_in_seconds = left
@@ -695,7 +706,19 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Plan:
                 if status == cp_model.INFEASIBLE and solution is None:
                     watchdog.close()
                     return _infeasible(instance, started, stats, deadline)
-                if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+                if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+                    solution = read_solution(list(solver.response_proto.solution), built.ctx.vars)
+                    status_name = solver.status_name(status)
+                    if not exact:  # an optimum of a model without the relief or cut
+                        status_name = "FEASIBLE"
+                    elif floor is not None:
+                        floor = max(floor, solver.best_objective_bound)
+                    search = stage_lns and status != cp_model.OPTIMAL
+                elif fallback is not None and not _stopped(options):
+                    # CP-SAT's share went to presolve (mid-sized models under short limits):
+                    # the neighbourhoods search the rest of the stage from the plan at hand
+                    solution, status_name, search = fallback, "FEASIBLE", True
+                else:
                     if solution is None and _stopped(options):
                         return _stopped_early(instance, data, first_hint, order, started, stats)
                     if solution is None and not locked:
@@ -703,7 +726,8 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Plan:
                         # keep it, pin its value and let the next stages use the time left
                         solution = first_hint
                         hinted = evaluate(data, first_hint)[goal]
-                        lp_floor = None if lp.value is None else max(0.0, lp.value) / scale
+                        rounded = lp.integer_bound()
+                        lp_floor = None if rounded is None else max(0, rounded) / scale
                         lp_floor = relaxations.valid if candidates else lp_floor
                         lp_floor = _exact_bound(data, goal, lp_floor)
                         stages.append(StageResult(goal, "GREEDY", hinted, lp_floor, seconds))
@@ -716,13 +740,6 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Plan:
                         stats["stages"] = [s.__dict__ for s in stages]
                         return empty_plan(instance, "unknown", time.perf_counter() - started, stats)
                     break
-                solution = read_solution(list(solver.response_proto.solution), built.ctx.vars)
-                status_name = solver.status_name(status)
-                if not exact:  # an optimum of a model without the relief or cut
-                    status_name = "FEASIBLE"
-                elif floor is not None:
-                    floor = max(floor, solver.best_objective_bound)
-                search = stage_lns and status != cp_model.OPTIMAL
                 # uncut, the floor holds the aggregated relaxation's bound too
                 valid = relaxations.valid if floor is None else floor / scale
                 valid = _exact_bound(data, goal, valid)

@@ -179,6 +179,27 @@ def test_solve_by_neighbourhoods_keeps_locked_and_required_items(
     assert sum(s["neighbourhoods"] for s in stages) > 0
 
 
+def test_neighbourhoods_take_a_stage_over_when_cp_sat_finds_no_plan_in_its_share(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # CP-SAT on the whole model first (as between 5k and 20k variables), with no time of its
+    # own: it finds no plan, and the neighbourhoods search each stage from the plan at hand,
+    # so every goal gets its turn (giving CP-SAT all the time left starved the later goals)
+    monkeypatch.setattr(solve_module, "LNS_MIN_VARIABLES", 10**9)
+    monkeypatch.setattr(solve_module, "PROOF_VARIABLES", 0)
+    monkeypatch.setattr(solve_module, "WHOLE_SEARCH_SHARE", 0.0)
+    instance = _instance(SHAPES[0])
+    plan = solve(instance, SolveOptions(time_limit=6, workers=2))
+    report = check_plan(instance, plan)
+    assert report.ok, report.violations
+    stages = plan.statistics["stages"]
+    assert [s["goal"] for s in stages] == ["coverage", "cost", "stability"]
+    assert all(s["neighbourhoods"] > 0 for s in stages), stages
+    data = build_model_data(instance, compute_eligibility(instance))
+    greedy = evaluate(data, best_greedy(data, ["coverage", "cost", "stability"]))
+    assert plan.objective["coverage"] < greedy["coverage"]
+
+
 @pytest.mark.usefixtures("neighbourhoods_only")
 def test_solve_by_neighbourhoods_reports_progress_and_beats_the_greedy() -> None:
     instance = _instance(SHAPES[1])
