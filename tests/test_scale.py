@@ -44,6 +44,30 @@ def test_bounds_never_exceed_the_plan(seed: int) -> None:
     assert capped / data.money_scale <= report.objective["cost"] + 1e-6
 
 
+def test_a_stage_bound_is_rounded_up_to_the_goals_units() -> None:
+    # the model LP bounds this instance's coverage by 575.2 weighted quarter-hours, which are
+    # integers: the stage's bound is 576 of them (the aggregated relaxation gives 572.8)
+    instance = load_instance(
+        generate_instance(
+            GeneratorConfig(seed=4, specialists=20, projects=3, days=5, tightness=1.0)
+        )
+    )
+    data = build_model_data(instance, compute_eligibility(instance))
+    built = build_model(instance, data=data)
+    built.model.minimize(built.goal("coverage"))
+    lp = lp_bound(built.model, 10.0, linearize_enforced=False)
+    assert lp.value == pytest.approx(575.2)
+    unrestricted = [t.eligible for t in data.targets]
+    relaxations = solve_module._Relaxations(
+        data, built, "coverage", unrestricted, [], cut=False, stop=None
+    )
+    assert relaxations.bound(10.0) == 576 / QUARTER
+    plan = solve(instance, SolveOptions(time_limit=4, workers=2))
+    report = check_plan(instance, plan)
+    assert report.ok, report.violations
+    assert 576 / QUARTER <= plan.bound["coverage"] <= report.objective["coverage"]
+
+
 def test_candidate_restriction_keeps_plans_valid(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(solve_module, "TRIPLE_BUDGET", 200)
     instance = load_instance(_generated(5, specialists=30))
