@@ -367,8 +367,8 @@ def _instance_bound(
     stop: threading.Event | None = None,
 ) -> float | None:
     """A bound of the whole instance from the aggregated relaxation
-    (:mod:`allocator.model.aggregate`), in reported units; ``None`` when it is not built and
-    solved within ``time_limit`` seconds.
+    (:mod:`allocator.model.aggregate`), in reported units; when it is not built and solved
+    within ``time_limit`` seconds, ``None`` (a cut model's coverage: 0).
 
     Cost: aggregated over the horizon, under the coverage reached. Coverage: aggregated by
     week; on a model with candidates ``cut`` (large ones) over the horizon. Measured on the
@@ -382,20 +382,20 @@ def _instance_bound(
     cap = next(
         (s.value * QUARTER for s in stages if s.goal == "coverage" and s.value is not None), None
     )
-    if time_limit < 0.1:
-        return None
     period: Period | None = "horizon" if cut else None  # None: the goal's own
-    value = aggregate_bound(
-        data,
-        unrestricted,
-        goal,
-        coverage_cap=cap,
-        period=period,
-        time_limit=time_limit,
-        stop=stop,
-    )
-    if value is None:
-        return None
+    value = None
+    if time_limit >= 0.1:
+        value = aggregate_bound(
+            data,
+            unrestricted,
+            goal,
+            coverage_cap=cap,
+            period=period,
+            time_limit=time_limit,
+            stop=stop,
+        )
+    if value is None:  # a cut model's coverage is still bounded, trivially
+        return 0.0 if goal == "coverage" and cut else None
     # every goal is an integer in model units (weighted quarter-hours, money units)
     value = math.ceil(value - 1e-6 * max(1.0, abs(value)))
     return value / data.goal_scale(goal)
