@@ -35,7 +35,6 @@ instance (120 s) coverage reached 19,226 weighted unmet hours against 23,096 wit
 
 from __future__ import annotations
 
-import math
 import os
 import threading
 import time
@@ -58,7 +57,7 @@ from allocator.model.data import (
     build_model_data,
     restrict_candidates,
 )
-from allocator.model.relaxation import LpBound, lp_bound
+from allocator.model.relaxation import LpBound, lp_bound, rounded_up
 from allocator.model.solution import Solution, cost_slack, evaluate, read_solution
 from allocator.model.variables import count_variables
 from allocator.plan import build_plan, empty_plan
@@ -397,8 +396,7 @@ def _instance_bound(
     if value is None:  # a cut model's coverage is still bounded, trivially
         return 0.0 if goal == "coverage" and cut else None
     # every goal is an integer in model units (weighted quarter-hours, money units)
-    value = math.ceil(value - 1e-6 * max(1.0, abs(value)))
-    return value / data.goal_scale(goal)
+    return rounded_up(value) / data.goal_scale(goal)
 
 
 class _Either(threading.Event):

@@ -15,7 +15,7 @@ from allocator.greedy import best_greedy
 from allocator.model.aggregate import aggregate_bound
 from allocator.model.build import BuiltModel, build_model
 from allocator.model.data import QUARTER, ModelData, build_model_data
-from allocator.model.relaxation import lp_bound
+from allocator.model.relaxation import lp_bound, rounded_up
 from allocator.model.variables import count_variables
 
 
@@ -42,6 +42,14 @@ def test_bounds_never_exceed_the_plan(seed: int) -> None:
     )
     assert capped is not None
     assert capped / data.money_scale <= report.objective["cost"] + 1e-6
+
+
+def test_an_lp_bound_is_rounded_up_past_the_solvers_tolerances_only() -> None:
+    assert rounded_up(575.2) == 576
+    assert rounded_up(576.00000001) == 576
+    assert rounded_up(0.002) == 0  # noise of an LP whose optimum is 0
+    assert rounded_up(-0.002) == 0
+    assert rounded_up(2.6e6 + 1.0) == 2.6e6 - 1  # 1e-6 of it: a bound, if a weaker one
 
 
 def test_a_stage_bound_is_rounded_up_to_the_goals_units() -> None:

@@ -36,10 +36,17 @@ class LpBound:
     values: np.ndarray | None = None  # the relaxation's optimal value of each model variable
 
     def integer_bound(self) -> int | None:
-        """The bound rounded up safely (the objective is integral)."""
-        if self.value is None:
-            return None
-        return math.ceil(self.value - 1e-6 * max(1.0, abs(self.value)))
+        """The bound rounded up safely (the objective is integral): :func:`rounded_up`."""
+        return None if self.value is None else rounded_up(self.value)
+
+
+def rounded_up(value: float) -> int:
+    """An LP's optimum ``value`` of an integral objective, as the integer bound it proves.
+
+    It is first lowered by the solver's tolerances: 1e-6 of it, and at least 0.05 (an LP
+    near 0 whose terms are large, such as coverage as demand minus hours done, can be off by
+    more than 1e-6 of its value)."""
+    return math.ceil(value - max(0.05, 1e-6 * abs(value)))
 
 
 class _Rows:
