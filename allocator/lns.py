@@ -206,6 +206,15 @@ def _neighbourhood(
     return freed, {data.targets[k].project for k in seen}
 
 
+def searchable(data: ModelData, solution: Solution, goal: Goal) -> bool:
+    """Whether a round could start on ``goal`` from ``solution``: some target loses on it
+    and has a candidate no fixed assignment names (else :func:`improve` ends at once)."""
+    locked = {data.specialist_index[f.specialist] for f in data.instance.fixed}
+    freeable = [any(s not in locked for s in t.eligible) for t in data.targets]
+    plan = Incumbent(data, solution)
+    return _seed(data, plan, goal, freeable, random.Random(0)) is not None
+
+
 @dataclass
 class _Round:
     """One neighbourhood drawn from the incumbent of ``version``."""

@@ -48,7 +48,7 @@ from ortools.sat.python import cp_model
 from allocator.eligibility import compute_eligibility
 from allocator.explain import explain_infeasibility
 from allocator.greedy import best_greedy
-from allocator.lns import improve
+from allocator.lns import improve, searchable
 from allocator.model.aggregate import Period, aggregate_bound
 from allocator.model.build import BuiltModel, build_model
 from allocator.model.data import (
@@ -672,8 +672,10 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Plan:
                 left = deadline - time.perf_counter()
                 # a valid plan the neighbourhoods can search from when CP-SAT finds none
                 fallback: Solution | None = None
-                if stage_lns:
+                if stage_lns and status == cp_model.UNKNOWN:
                     fallback = solution if solution is not None or locked else first_hint
+                if fallback is not None and not searchable(data, fallback, goal):
+                    fallback = None  # no round could start: CP-SAT keeps the stage
                 if (
                     status == cp_model.UNKNOWN
                     and fallback is None

@@ -25,7 +25,7 @@ from allocator.cli import _summary
 from allocator.eligibility import compute_eligibility
 from allocator.generate import generate_instance
 from allocator.greedy import best_greedy, greedy_solution
-from allocator.lns import _neighbourhood, improve
+from allocator.lns import _neighbourhood, improve, searchable
 from allocator.model.aggregate import aggregate_bound
 from allocator.model.build import BuiltModel, build_model
 from allocator.model.data import ModelData, build_model_data
@@ -177,6 +177,30 @@ def test_solve_by_neighbourhoods_keeps_locked_and_required_items(
     stages = plan.statistics["stages"]
     assert [s["goal"] for s in stages] == ["coverage", "cost", "stability"]
     assert sum(s["neighbourhoods"] for s in stages) > 0
+
+
+def test_a_plan_is_searchable_on_a_goal_only_where_a_round_could_start() -> None:
+    tight = _instance(SHAPES[0])
+    data = build_model_data(tight, compute_eligibility(tight))
+    start = best_greedy(data, ["coverage", "cost"])
+    assert evaluate(data, start)["coverage"] > 0
+    assert searchable(data, start, "coverage") and searchable(data, start, "cost")
+    # the only specialist is named by a fixed assignment: no round may free anyone
+    for fixed in ([], [{"specialist": "a", "task": "t"}]):
+        one = load_instance(
+            instance_dict(specialists=[person("a")], tasks=[task("t", 8)], fixed=fixed)
+        )
+        one_data = build_model_data(one, compute_eligibility(one))
+        plan = best_greedy(one_data, ["coverage", "cost"])
+        assert evaluate(one_data, plan)["cost"] > 0
+        assert searchable(one_data, plan, "cost") == (not fixed)
+    # nothing unmet: no coverage round
+    loose = _instance(("mixed", 0.4, 35, 20, 3, 5))
+    loose_data = build_model_data(loose, compute_eligibility(loose))
+    covered = best_greedy(loose_data, ["coverage", "cost"])
+    assert evaluate(loose_data, covered)["coverage"] == 0
+    assert not searchable(loose_data, covered, "coverage")
+    assert searchable(loose_data, covered, "cost")
 
 
 def test_neighbourhoods_take_a_stage_over_when_cp_sat_finds_no_plan_in_its_share(
