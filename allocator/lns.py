@@ -206,11 +206,17 @@ def _neighbourhood(
     return freed, {data.targets[k].project for k in seen}
 
 
+def _locks(data: ModelData) -> tuple[set[int], list[bool]]:
+    """The specialists named by fixed assignments (never freed), and per target whether it
+    has a candidate a round may free."""
+    locked = {data.specialist_index[f.specialist] for f in data.instance.fixed}
+    return locked, [any(s not in locked for s in t.eligible) for t in data.targets]
+
+
 def searchable(data: ModelData, solution: Solution, goal: Goal) -> bool:
     """Whether a round could start on ``goal`` from ``solution``: some target loses on it
     and has a candidate no fixed assignment names (else :func:`improve` ends at once)."""
-    locked = {data.specialist_index[f.specialist] for f in data.instance.fixed}
-    freeable = [any(s not in locked for s in t.eligible) for t in data.targets]
+    _, freeable = _locks(data)
     plan = Incumbent(data, solution)
     return _seed(data, plan, goal, freeable, random.Random(0)) is not None
 
@@ -239,8 +245,7 @@ class _Search:
         self.released = threading.Condition(self.lock)  # notified when a round ends
         self.failed = False  # a round raised: every round stops
         self.plan, self.key = Incumbent(data, solution), _key(data, solution, self.keys)
-        self.locked = {data.specialist_index[f.specialist] for f in data.instance.fixed}
-        self.freeable = [any(s not in self.locked for s in t.eligible) for t in data.targets]
+        self.locked, self.freeable = _locks(data)
         self.size = min(START_FREED, len(data.capacity_q) - len(self.locked))
         self.seconds = ROUND_SECONDS  # a round's time limit
         self.stats = LnsStats()
