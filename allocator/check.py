@@ -661,6 +661,7 @@ class _Checker:
             for fill in previous.workplaces:
                 before.setdefault(fill.workplace, fill.specialist)
             stability += sum(1 for wid, who in before.items() if self.listed.get(wid) != who)
+            stability += sum(1 for wid in self.listed if wid not in before)
             old: dict[str, set[str]] = defaultdict(set)
             for earlier in previous.assignments:
                 if earlier.task is not None:
@@ -669,7 +670,8 @@ class _Checker:
             for r in self.rows:
                 if r.kind == "task":
                     new[r.target].add(r.specialist)
-            stability += sum(len(people ^ new.get(tid, set())) for tid, people in old.items())
+            tasks = old.keys() | new.keys()
+            stability += sum(len(old.get(tid, set()) ^ new.get(tid, set())) for tid in tasks)
         day_projects: dict[tuple[str, dt.date], set[str]] = defaultdict(set)
         for row in self.rows:
             day_projects[(row.specialist, row.date)].add(row.project)

@@ -12,7 +12,7 @@ The base instance has four working dates (2027-01-04, 05, 07, 08; the 6th is a h
 By hand: coverage = 5 × 8 + 2 × 4 = 48; cost = 24 × 50 + 14 × 30 + 16 × 40 + onboarding
 (raj on portal 4 × 30, raj on shop 2 × 30, lee on shop 2 × 40) = 2260 + 260 = 2520;
 stability = 1 (raj's 5th); with the previous plan +1 (portal-dev was lee's) +1 (ana left
-shop-api) = 3.
+shop-api) +1 (raj on shop-banner, on which no one worked before) = 4.
 """
 
 from __future__ import annotations
@@ -221,10 +221,25 @@ def test_valid_plan_is_ok_with_hand_computed_objective() -> None:
 def test_stability_counts_changes_against_previous_plan() -> None:
     instance, plan = _base()
     instance["previous_plan"] = PREVIOUS_PLAN
-    plan["objective"]["stability"] = 3
+    plan["objective"]["stability"] = 4
     report = _check(instance, plan)
     assert report.ok, report.violations
-    assert report.objective["stability"] == 3
+    assert report.objective["stability"] == 4
+
+
+def test_stability_counts_filling_what_the_previous_plan_left_empty() -> None:
+    # the previous plan staffed neither portal-dev nor shop-banner: ana's fill and raj's
+    # work there are changes too (spec, objective 3: changed fills and task assignees)
+    instance, plan = _base()
+    previous = copy.deepcopy(PREVIOUS_PLAN)
+    previous["workplaces"] = []
+    previous["assignments"] = [_row("raj", "portal", "portal-mockups", "2027-01-04", 6)]
+    instance["previous_plan"] = previous
+    # raj's split day + ana on portal-dev + raj on shop-banner + lee on shop-api
+    plan["objective"]["stability"] = 4
+    report = _check(instance, plan)
+    assert report.ok, report.violations
+    assert report.objective["stability"] == 4
 
 
 def test_cost_waives_onboarding_for_familiar_projects() -> None:

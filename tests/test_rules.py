@@ -396,6 +396,24 @@ def test_stability_keeps_the_previous_filler_when_it_comes_before_cost() -> None
     assert stable.objective["stability"] == 0
 
 
+def test_stability_counts_staffing_what_the_previous_plan_left_empty() -> None:
+    # the previous plan left the seat empty and the task undone: filling them changes the
+    # plan, so with stability first they stay as they were; coverage first staffs both
+    previous = {"instance": "t", "status": "feasible"}
+    base = {
+        "specialists": [person("a"), person("b")],
+        "workplaces": [workplace()],
+        "tasks": [task(effort_hours=8)],
+        "previous_plan": previous,
+    }
+    staffed = solve_checked(instance_dict(**base))
+    assert staffed.objective["coverage"] == 0
+    assert staffed.objective["stability"] == 2  # one fill, one assignee
+    kept = solve_checked(instance_dict(**base, objective={"order": ["stability", "coverage"]}))
+    assert kept.objective["stability"] == 0
+    assert kept.assignments == [] and kept.workplaces == []
+
+
 def test_stability_avoids_days_split_between_projects() -> None:
     data = instance_dict(
         projects=[

@@ -3,9 +3,11 @@
 - coverage: sum of priority x unmet quarter-hours (reported in hours).
 - cost: money units (1/400 currency) of hours worked, plus onboarding hours for each
   specialist brought onto a project not in their ``familiar_projects``.
-- stability: changed workplace fills and task assignees against ``previous_plan``, plus
-  specialist-days on more than one project. Its variables are created only when the stage
-  that optimises it begins (:func:`add_stability`).
+- stability: changed workplace fills and task assignees against ``previous_plan`` (a
+  workplace whose filler differs, or that is filled or left empty only now: 1; a task: the
+  specialists who joined or left it, so a task no one worked on before counts its new
+  assignees), plus specialist-days on more than one project. Its variables are created
+  only when the stage that optimises it begins (:func:`add_stability`).
 """
 
 from __future__ import annotations
@@ -64,10 +66,15 @@ def _previous_plan_terms(ctx: Context, terms: list[cp_model.LinearExprT]) -> int
             constant += 1  # the filler cannot fill it (or the workplace is gone): a change
         else:
             terms.append(1 - var)
+    filled_before = {w for w, _ in previous.fills if w is not None}
+    # a fill of a workplace no one filled before is a change too
+    terms.extend(var for (_, w), var in v.fill.items() if w not in filled_before)
     by_task: dict[int, list[tuple[int, cp_model.IntVar]]] = defaultdict(list)
     for (s, k), var in v.assignee.items():
         if k in previous.assignees:
             by_task[k].append((s, var))
+        else:  # an assignee of a task no one worked on before
+            terms.append(var)
     for k, names in previous.assignees.items():
         for name in names:
             s = data.specialist_index.get(name)

@@ -90,7 +90,8 @@ def cost_slack(data: ModelData) -> float:
 
 
 def stability(data: ModelData, solution: Solution, rows: list[tuple[int, int, int, int]]) -> int:
-    """Changed fills and task assignees against the previous plan, plus split days."""
+    """Changed fills and task assignees against the previous plan (as
+    :mod:`allocator.model.objectives` counts them), plus split days."""
     day_projects: dict[tuple[int, int], set[int]] = defaultdict(set)
     for s, k, d, _ in rows:
         day_projects[s, d].add(data.targets[k].project)
@@ -102,9 +103,13 @@ def stability(data: ModelData, solution: Solution, rows: list[tuple[int, int, in
     for w, name in previous.fills:
         now = solution.fills.get(w) if w is not None else None
         count += int(now is None or names[now] != name)
+    filled_before = {w for w, _ in previous.fills}
+    count += sum(1 for w in solution.fills if w not in filled_before)
     after: dict[int, set[str]] = defaultdict(set)
     for s, k, _, _ in rows:
-        if k in previous.assignees:
+        if not data.targets[k].is_workplace:
             after[k].add(names[s])
     before = previous.assignees
-    return count + len(previous.gone) + sum(len(before[k] ^ after[k]) for k in before)
+    tasks = before.keys() | after.keys()
+    changed = sum(len(before.get(k, set()) ^ after.get(k, set())) for k in tasks)
+    return count + len(previous.gone) + changed
