@@ -18,7 +18,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TypeAlias
 
-from allocator.calendar import overlap_hours, unavailable_dates, working_dates
+from allocator.calendar import (
+    overlap_hours,
+    specialist_capacity_hours,
+    unavailable_dates,
+    working_dates,
+)
 from allocator.schema import Instance, Plan, Project, Rule, Specialist, Task, Workplace
 
 __all__ = ["CheckReport", "Violation", "check_plan", "eligibility_reasons"]
@@ -32,6 +37,10 @@ NO_PLAN_STATUSES = frozenset({"infeasible", "invalid", "unknown"})
 PLAN = "plan"
 UNMET = "unmet"
 OBJECTIVE = "objective"
+KPIS = "kpis"
+
+KPI_TOLERANCE = 1e-3
+"""KPI values are rounded to four decimals: closer than this (or 1e-6 of the value) is equal."""
 
 Target: TypeAlias = Workplace | Task
 Key: TypeAlias = tuple[str, str]
@@ -49,8 +58,8 @@ class Violation:
     rule : str
         A :class:`allocator.schema.Rule` value for a hard rule, or ``"plan"`` (the plan does
         not hang together: unknown names, duplicate rows, rows on non-working dates, ...),
-        ``"unmet"`` (the plan's unmet list is wrong) or ``"objective"`` (a reported
-        objective value is wrong).
+        ``"unmet"`` (the plan's unmet list is wrong), ``"objective"`` (a reported
+        objective value, bound or gap is wrong) or ``"kpis"`` (a reported KPI is wrong).
     message : str
         What is wrong, naming the specialist, target, date and numbers.
     """
@@ -678,6 +687,171 @@ class _Checker:
         stability += sum(1 for names in day_projects.values() if len(names) > 1)
         return {"coverage": coverage, "cost": cost, "stability": stability}
 
+    def check_header(self) -> None:
+        if self.plan.instance != self.instance.name:
+            self.add(
+                PLAN,
+                f"the plan is for instance {self.plan.instance!r}, not {self.instance.name!r}",
+            )
+
+    def check_bounds(self, recomputed: dict[str, float]) -> None:
+        """Each bound at most its goal's value; the gap that of the first goal (in objective
+        order) whose bound is below its value, 0 when every bound is reached; ``optimal``
+        only with no gap (spec, "Plan (output)")."""
+        bound, plan = self.plan.bound, self.plan
+        for goal, best in bound.items():
+            true = recomputed.get(goal)
+            if true is None:
+                self.add(OBJECTIVE, f"the plan reports a bound on {goal!r}, which is unknown")
+            elif best < -TOLERANCE or best > true + 1e-6 * max(1.0, abs(true)) + 0.01:
+                self.add(
+                    OBJECTIVE,
+                    f"the plan reports a bound of {_num(best)} on {goal}, which is not between "
+                    f"0 and its value {_num(true)}",
+                )
+        open_gaps = [
+            (value - bound[goal]) / max(abs(value), 1e-9)
+            for goal in self.instance.objective.order
+            if goal in bound
+            and (value := recomputed.get(goal, 0.0)) > bound[goal] + 1e-6 * max(1.0, abs(value))
+        ]
+        expected = open_gaps[0] if open_gaps else 0.0
+        if bound and (plan.gap is None or abs(plan.gap - expected) > 1e-4):
+            # (without bounds there is nothing to recompute a gap from)
+            self.add(
+                OBJECTIVE,
+                f"the plan reports a gap of {plan.gap}, but its bounds give {expected:.6f}",
+            )
+        if plan.status == "optimal" and (open_gaps or (plan.gap or 0.0) > 1e-4):
+            self.add(OBJECTIVE, "the plan says optimal, but a goal's bound is below its value")
+
+    def check_kpis(self) -> None:
+        """The plan's KPIs (when it reports them), recomputed from the rows: per project
+        demand, planned, unmet and in-house hours, share and cost; per specialist capacity,
+        planned hours, utilisation, projects and cost; per vendor hours and cost; the totals
+        (spec, "Plan (output)": ``kpis``)."""
+        kpis = self.plan.kpis
+        if not kpis:
+            return
+        rate = {s.id: s.cost_per_hour for s in self.instance.specialists}
+        planned: dict[str, float] = defaultdict(float)
+        in_house: dict[str, float] = defaultdict(float)
+        cost: dict[str, float] = defaultdict(float)
+        person_hours: dict[str, float] = defaultdict(float)
+        person_cost: dict[str, float] = defaultdict(float)
+        person_projects: dict[str, set[str]] = defaultdict(set)
+        for row in self.rows:
+            money = row.hours * rate[row.specialist]
+            planned[row.project] += row.hours
+            cost[row.project] += money
+            person_hours[row.specialist] += row.hours
+            person_cost[row.specialist] += money
+            person_projects[row.specialist].add(row.project)
+            if self.specialists[row.specialist].sourcing == "in_house":
+                in_house[row.project] += row.hours
+        for who, names in person_projects.items():
+            for pid in names - set(self.specialists[who].familiar_projects):
+                project = self.projects.get(pid)
+                money = (project.onboarding_hours if project else 0.0) * rate[who]
+                cost[pid] += money
+                person_cost[who] += money
+        demand: dict[str, float] = defaultdict(float)
+        for w in self.instance.workplaces:
+            demand[w.project] += w.hours_per_day * len(self.period_dates(w))
+        for t in self.instance.tasks:
+            demand[t.project] += t.effort_hours
+
+        def share(part: float, whole: float) -> float:
+            return part / whole if whole > 0 else 0.0
+
+        projects = {
+            p.id: {
+                "demand_hours": demand[p.id],
+                "planned_hours": planned[p.id],
+                "unmet_hours": demand[p.id] - planned[p.id],
+                "in_house_hours": in_house[p.id],
+                "in_house_share": share(in_house[p.id], planned[p.id]),
+                "cost": cost[p.id],
+            }
+            for p in self.instance.projects
+        }
+        capacity = {
+            s.id: specialist_capacity_hours(self.instance, s) for s in self.instance.specialists
+        }
+        people = {
+            s.id: {
+                "capacity_hours": capacity[s.id],
+                "planned_hours": person_hours[s.id],
+                "utilisation": share(person_hours[s.id], capacity[s.id]),
+                "projects": float(len(person_projects[s.id])),
+                "cost": person_cost[s.id],
+            }
+            for s in self.instance.specialists
+        }
+        vendors: dict[str, dict[str, float]] = {}
+        for s in self.instance.specialists:
+            if s.sourcing == "outsourced" and s.vendor is not None:
+                entry = vendors.setdefault(s.vendor, {"hours": 0.0, "cost": 0.0})
+                entry["hours"] += person_hours[s.id]
+                entry["cost"] += person_cost[s.id]
+        total_demand, total_planned = sum(demand.values()), sum(planned.values())
+        totals = {
+            "demand_hours": total_demand,
+            "planned_hours": total_planned,
+            "unmet_hours": total_demand - total_planned,
+            "cost": sum(cost.values()),
+            "in_house_share": share(sum(in_house.values()), total_planned),
+            "utilisation": share(total_planned, sum(capacity.values())),
+        }
+        self._compare_table(kpis.get("projects"), "project", projects, "projects")
+        self._compare_table(kpis.get("specialists"), "specialist", people, "specialists")
+        self._compare_table(kpis.get("vendors"), "vendor", vendors, "vendors", every=False)
+        reported = kpis.get("totals")
+        if not isinstance(reported, dict):
+            self.add(KPIS, "the plan's KPIs have no totals")
+        else:
+            self._compare_values(reported, totals, "the totals")
+
+    def _compare_table(
+        self,
+        records: object,
+        key: str,
+        truth: dict[str, dict[str, float]],
+        name: str,
+        *,
+        every: bool = True,
+    ) -> None:
+        """A KPI table (a list of records keyed by ``key``) against ``truth``; with ``every``,
+        each of ``truth``'s keys must have its record."""
+        if not isinstance(records, list):
+            self.add(KPIS, f"the plan's KPIs have no {name} table")
+            return
+        seen: set[str] = set()
+        for record in records:
+            ident = record.get(key) if isinstance(record, dict) else None
+            if not isinstance(ident, str) or ident not in truth:
+                self.add(KPIS, f"the KPI table {name} has a row for {ident!r}, which is unknown")
+                continue
+            seen.add(ident)
+            self._compare_values(record, truth[ident], f"{key} {ident}")
+        for ident in sorted(set(truth) - seen):
+            if every or any(abs(v) > KPI_TOLERANCE for v in truth[ident].values()):
+                self.add(KPIS, f"the KPI table {name} has no row for {key} {ident}")
+
+    def _compare_values(
+        self, record: dict[str, object], truth: dict[str, float], what: str
+    ) -> None:
+        for field, true in truth.items():
+            value = record.get(field)
+            if value is None:
+                continue  # a KPI the plan does not report
+            if not isinstance(value, int | float) or abs(value - true) > KPI_TOLERANCE + 1e-6 * abs(
+                true
+            ):
+                self.add(
+                    KPIS, f"the KPI {field} of {what} is {value}, but the rows give {_num(true)}"
+                )
+
     def check_objective(self, recomputed: dict[str, float]) -> None:
         for goal, value in self.plan.objective.items():
             if goal not in recomputed:
@@ -738,4 +912,7 @@ def check_plan(instance: Instance, plan: Plan) -> CheckReport:
     checker.check_unmet_list()
     objective = checker.objective()
     checker.check_objective(objective)
+    checker.check_header()
+    checker.check_bounds(objective)
+    checker.check_kpis()
     return CheckReport(checker.violations, objective, dict(checker.unmet))

@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 
 from allocator.check import CheckReport, Violation, check_plan, eligibility_reasons
+from allocator.kpis import compute_kpis
 from allocator.schema import Instance, Plan, Rule
 
 BASE_INSTANCE: dict[str, Any] = {
@@ -506,6 +507,72 @@ def test_objective_violation() -> None:
     report = _check(instance, plan)
     assert _rules(report) == {"objective"}
     assert _messages(report, "objective") == ["the plan reports cost 2519 but its rows give 2520"]
+
+
+@pytest.mark.parametrize(
+    ("bound", "gap", "status", "needles"),
+    [
+        ({"coverage": 48, "cost": 2400}, (2520 - 2400) / 2520, "feasible", []),
+        ({"coverage": 48, "cost": 2520}, 0.0, "optimal", []),
+        ({"coverage": 48, "cost": 2600}, 0.0, "feasible", ["bound of 2600 on cost"]),
+        ({"coverage": -1}, 49 / 48, "feasible", ["bound of -1 on coverage"]),
+        # the gap is the first goal's in objective order whose bound is open: coverage's
+        ({"coverage": 40, "cost": 2400}, (2520 - 2400) / 2520, "feasible", ["gap of"]),
+        ({"coverage": 40, "cost": 2520}, 0.0, "optimal", ["gap of", "says optimal"]),
+        ({"coverage": 48, "cost": 2520}, 0.5, "feasible", ["gap of 0.5"]),
+    ],
+)
+def test_bounds_and_gap_are_recomputed(
+    bound: dict[str, float], gap: float, status: str, needles: list[str]
+) -> None:
+    instance, plan = _base()
+    plan.update(bound=bound, gap=gap, status=status)
+    messages = _messages(_check(instance, plan), "objective")
+    assert len(messages) == len(needles), messages
+    for needle in needles:
+        assert any(needle in m for m in messages), (needle, messages)
+
+
+def test_a_plan_for_another_instance_is_flagged() -> None:
+    instance, plan = _base()
+    plan["instance"] = "other"
+    assert _messages(_check(instance, plan), "plan") == [
+        "the plan is for instance 'other', not 'tiny'"
+    ]
+
+
+def _with_kpis() -> tuple[dict[str, Any], dict[str, Any]]:
+    instance, plan = _base()
+    plan["kpis"] = compute_kpis(Instance.model_validate(instance), Plan.model_validate(plan))
+    return instance, plan
+
+
+def test_kpis_are_recomputed_from_the_rows() -> None:
+    instance, plan = _with_kpis()
+    assert _check(instance, plan).ok
+    projects = {r["project"]: r for r in plan["kpis"]["projects"]}
+    # by hand: portal's seat 4 dates x 8 h and 10 h of mockups demanded, 24 + 10 h planned
+    assert projects["portal"]["demand_hours"] == 42
+    assert projects["portal"]["planned_hours"] == 34
+    assert projects["shop"]["cost"] == 4 * 30 + 16 * 40 + 2 * 30 + 2 * 40
+
+
+@pytest.mark.parametrize(
+    ("change", "needle"),
+    [
+        (lambda k: k["projects"][0].update(cost=1.0), "KPI cost of project portal"),
+        (lambda k: k["projects"].pop(), "no row for project shop"),
+        (lambda k: k["specialists"][1].update(utilisation=0.9), "KPI utilisation of specialist"),
+        (lambda k: k["vendors"][0].update(hours=1.0), "KPI hours of vendor pixelworks"),
+        (lambda k: k["totals"].update(planned_hours=1.0), "KPI planned_hours of the totals"),
+        (lambda k: k.pop("totals"), "no totals"),
+    ],
+)
+def test_kpis_violation(change: Any, needle: str) -> None:
+    instance, plan = _with_kpis()
+    change(plan["kpis"])
+    messages = _messages(_check(instance, plan), "kpis")
+    assert len(messages) == 1 and needle in messages[0], messages
 
 
 def test_unmet_violation_missing_and_wrong() -> None:
