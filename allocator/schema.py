@@ -63,14 +63,15 @@ def _quarter_hours(value: float) -> float:
 
 
 def _hhmm_range(value: str) -> str:
-    """``"HH:MM-HH:MM"`` with a start before the end, local time."""
+    """``"HH:MM-HH:MM"``, local time; an end before the start is a night shift
+    (``"22:00-06:00"``, see :func:`allocator.calendar.overlap_hours`); never empty."""
     try:
         start, end = value.split("-")
         t0, t1 = dt.time.fromisoformat(start.strip()), dt.time.fromisoformat(end.strip())
     except ValueError as exc:
         raise ValueError("work_hours must look like '09:00-17:00'") from exc
-    if t1 <= t0:
-        raise ValueError("work_hours must end after they start")
+    if t1 == t0:
+        raise ValueError("work_hours must not start and end at the same time")
     return value
 
 

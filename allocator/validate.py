@@ -138,6 +138,34 @@ RawIds = dict[str, list[tuple[int, str]]]
 """Per collection, ``(index, id)`` of every raw item that has an ``id``."""
 
 
+# stand-ins for a malformed required field, so the item's other fields are still checked
+# (no cross-reference check reads these)
+_STAND_INS: dict[str, Any] = {
+    "hours_per_day": 8,
+    "cost_per_hour": 0,
+    "effort_hours": 1,
+    "roles": ["-"],
+    "program": "mixed",
+}
+
+
+def _salvaged(adapter: TypeAdapter[Any], item: Any, error: ValidationError) -> Any | None:
+    """``item`` without its malformed fields (a required number stood in for), when that
+    parses: its other fields then still get the cross-reference checks (all problems at
+    once). ``None`` when the id is malformed or the item still does not parse."""
+    if not isinstance(item, dict):
+        return None
+    bad = {e["loc"][0] for e in error.errors() if e["loc"] and isinstance(e["loc"][0], str)}
+    if not bad or "id" in bad or any(not e["loc"] for e in error.errors()):
+        return None
+    trimmed = {key: value for key, value in item.items() if key not in bad}
+    trimmed.update({key: _STAND_INS[key] for key in bad & _STAND_INS.keys()})
+    try:
+        return adapter.validate_python(trimmed)
+    except ValidationError:
+        return None
+
+
 def _partial(data: Any) -> tuple[Instance, dict[str, list[int]], RawIds] | None:
     """The items of a structurally invalid instance that do parse, with their positions.
 
@@ -163,9 +191,12 @@ def _partial(data: Any) -> tuple[Instance, dict[str, list[int]], RawIds] | None:
         for index, item in enumerate(items):
             try:
                 kept[name].append(adapter.validate_python(item))
-                positions[name].append(index)
-            except ValidationError:
-                continue
+            except ValidationError as error:
+                salvaged = _salvaged(adapter, item, error)
+                if salvaged is None:
+                    continue
+                kept[name].append(salvaged)
+            positions[name].append(index)
     try:
         horizon: Horizon | None = Horizon.model_validate(data.get("horizon"))
     except ValidationError:

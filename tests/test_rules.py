@@ -414,6 +414,21 @@ def test_stability_counts_staffing_what_the_previous_plan_left_empty() -> None:
     assert kept.assignments == [] and kept.workplaces == []
 
 
+@pytest.mark.parametrize(("needed", "staffed"), [(2, True), (2.25, False)])
+def test_a_night_shift_overlaps_the_customer_after_midnight(needed: float, staffed: bool) -> None:
+    # New York 22:00-06:00 on 2027-01-04 (UTC-5) is 03:00-11:00 UTC the next morning: it
+    # shares 09:00-11:00 with the customer's 09:00-17:00 UTC, two hours
+    night = person("night", timezone="America/New_York", work_hours="22:00-06:00")
+    data = instance_dict(
+        projects=[{"id": "p", "program": "time_based", "min_overlap_hours": needed}],
+        specialists=[night],
+        workplaces=[workplace()],
+    )
+    plan = solve_checked(data)
+    assert (filler(plan, "w") == "night") is staffed
+    assert plan.objective["coverage"] == (0 if staffed else 3 * 40)
+
+
 def test_stability_avoids_days_split_between_projects() -> None:
     data = instance_dict(
         projects=[

@@ -455,10 +455,10 @@ CASES: list[tuple[str, Callable[[Data], object], str, str]] = [
         "must look like '09:00-17:00'",
     ),
     (
-        "hours-reversed",
-        _set((*S1, "work_hours"), "17:00-09:00"),
+        "hours-empty",
+        _set((*S1, "work_hours"), "09:00-09:00"),
         "$.specialists[1].work_hours",
-        "must end after they start",
+        "must not start and end at the same time",
     ),
     (
         "hours-project",
@@ -598,6 +598,24 @@ def test_a_field_error_and_a_reference_error_in_different_items_come_together() 
     assert found(data) == [
         ("$.specialists[0].hours_per_day", "hours must be a multiple of 0.25"),
         ("$.workplaces[0].project", "unknown project 'nope'"),
+    ]
+
+
+def test_a_field_error_does_not_hide_the_reference_errors_of_the_same_item() -> None:
+    data = mutated(_set((*S0, "hours_per_day"), 7.1))
+    data["specialists"][0]["unavailable"] = [{"start": "2027-01-07", "end": "2027-01-05"}]
+    data["specialists"][0]["sourcing"] = "outsourced"  # and no vendor
+    data["tasks"][0].update(min_daily_hours=0, due="2030-01-01")
+    data["specialists"][1]["roles"] = []
+    data["specialists"][1]["sourcing"] = "in_house"  # with b's vendor still given
+    assert sorted(p for p, _ in found(data)) == [
+        "$.specialists[0].hours_per_day",
+        "$.specialists[0].unavailable[0].end",
+        "$.specialists[0].vendor",
+        "$.specialists[1].roles",
+        "$.specialists[1].vendor",
+        "$.tasks[0].due",
+        "$.tasks[0].min_daily_hours",
     ]
 
 
