@@ -369,8 +369,9 @@ def _instance_bound(
     (:mod:`allocator.model.aggregate`), in reported units; when it is not built and solved
     within ``time_limit`` seconds, ``None`` (a cut model's coverage: 0).
 
-    Cost: aggregated over the horizon, under the coverage reached. Coverage: aggregated by
-    week; on a model with candidates ``cut`` (large ones) over the horizon. Measured on the
+    Cost: aggregated per day (over the horizon on larger models), under the coverage
+    reached. Coverage: aggregated by week; on a model with candidates ``cut`` (large ones)
+    over the horizon. Measured on the
     medium instance, the week relaxation bounds coverage as the LP of the whole model does
     (212) in 0.1 s against 2.2 s, and it still answers where that LP runs out of time. On
     large ones the week relaxation is slow and no stronger: the 400-specialist, 60-day peers

@@ -12,6 +12,7 @@ from allocator import SolveOptions, check_plan, load_instance, solve
 from allocator.eligibility import compute_eligibility
 from allocator.generate import GeneratorConfig, generate_instance
 from allocator.greedy import best_greedy
+from allocator.model import aggregate
 from allocator.model.aggregate import aggregate_bound
 from allocator.model.build import BuiltModel, build_model
 from allocator.model.data import QUARTER, ModelData, build_model_data
@@ -42,6 +43,30 @@ def test_bounds_never_exceed_the_plan(seed: int) -> None:
     )
     assert capped is not None
     assert capped / data.money_scale <= report.objective["cost"] + 1e-6
+
+
+@pytest.mark.parametrize("seed", [1, 3])
+def test_the_implications_onto_the_joins_raise_the_cost_bound_and_keep_it_valid(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the proven optimum (seed 1: 14,268; seed 3: 11,192) against the aggregated cost bound
+    # under its coverage, without the implications (13,673 and 11,163) and with them (13,961
+    # and 11,192)
+    config = GeneratorConfig(seed=seed, specialists=8, projects=3, days=5, tightness=0.8)
+    instance = load_instance(generate_instance(config))
+    plan = solve_checked(instance.model_dump(mode="json"), time_limit=10)
+    assert plan.status == "optimal"
+    data = build_model_data(instance, compute_eligibility(instance))
+    eligible = [t.eligible for t in data.targets]
+    cap = plan.objective["coverage"] * QUARTER
+    bounds = []
+    for columns in (0, aggregate.SEPARATION_MAX_COLUMNS):  # none separated, then as solved
+        monkeypatch.setattr(aggregate, "SEPARATION_MAX_COLUMNS", columns)
+        value = aggregate_bound(data, eligible, "cost", coverage_cap=cap)
+        assert value is not None
+        bounds.append(value / data.money_scale)
+    plain, separated = bounds
+    assert plain < separated <= plan.objective["cost"] + 1e-6
 
 
 def test_an_lp_bound_is_rounded_up_past_the_solvers_tolerances_only() -> None:
