@@ -13,7 +13,7 @@ import math
 from enum import StrEnum
 from typing import Annotated, Any, Final, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field, model_validator
 
 FORMAT: Final = "allocator/1"
 
@@ -94,6 +94,14 @@ TimeZone = Annotated[str, AfterValidator(_timezone)]
 WorkHours = Annotated[str, AfterValidator(_hhmm_range)]
 
 
+# An item's own certifications (spec, "eligible": every certification that ``p`` and ``w``
+# require); also read under the project's name for them, ``required_certifications``.
+ItemCertifications: Any = Field(
+    default_factory=list,
+    validation_alias=AliasChoices("certifications", "required_certifications"),
+)
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -165,7 +173,7 @@ class Workplace(Strict):
     candidates: list[Id] | None = None
     sourcing: SourcingRule | None = None
     required: bool = False
-    certifications: list[str] = Field(default_factory=list)
+    certifications: list[str] = ItemCertifications
 
 
 class Task(Strict):
@@ -181,7 +189,7 @@ class Task(Strict):
     candidates: list[Id] | None = None
     sourcing: SourcingRule | None = None
     required: bool = False
-    certifications: list[str] = Field(default_factory=list)
+    certifications: list[str] = ItemCertifications
 
 
 class Fixed(Strict):

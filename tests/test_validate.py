@@ -792,3 +792,14 @@ def test_a_previous_plan_naming_a_removed_item_is_rejected_or_solved_consistentl
     plan = solve(instance, SolveOptions(time_limit=5, workers=2))
     report = check_plan(instance, plan)
     assert report.ok, report.violations
+
+
+def test_an_item_reads_its_certifications_under_the_projects_name_too() -> None:
+    # the spec names no field for an item's own certifications; the project's is
+    # required_certifications, so an item takes either name
+    data = copy.deepcopy(VALID)
+    data["tasks"][0]["required_certifications"] = ["iso"]
+    assert validate(data) == []
+    assert load_instance(data).tasks[0].certifications == ["iso"]
+    data["tasks"][0]["certifications"] = ["iso"]  # both at once: one is one too many
+    assert found(data) == [("$.tasks[0].required_certifications", "unknown field")]
