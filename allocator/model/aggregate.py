@@ -60,10 +60,11 @@ class _Lp:
 
 Period = Literal["day", "week", "horizon"]
 
-# Cost is bounded per day up to this many eligible (specialist, task, day) triples, else over
-# the horizon. Measured (cost under the greedy plan's coverage, with the implications below):
-# medium (26,700 triples) 736,119 per day in 3.4 s against 730,818 over the horizon in 0.2 s;
-# a 200-specialist, 20-day instance (69,000) needs 20 s per day for its first solve alone.
+# Cost is bounded per day up to this many eligible (specialist, target, day) triples, else
+# over the horizon. Measured (cost under the greedy plan's coverage, with the implications
+# below): medium (33,900 triples) 736,119 per day in 3.4 s against 730,818 over the horizon
+# in 0.2 s; a 200-specialist, 20-day instance (122,000) needs 20 s per day for its first
+# solve alone.
 DAY_MAX_TRIPLES = 40_000
 # The implications "a column's hours => its pair's join" are added in rounds, only those the
 # LP optimum breaks (all at once, the large instance's LP did not finish in 600 s), and the
@@ -93,19 +94,14 @@ def aggregate_bound(
     and solving it; ``None`` when either does not finish in it. ``coverage_cap`` (model
     units) bounds the coverage goal when bounding cost, as the cost stage does. ``period``
     is what task hours are aggregated over: by default a week for coverage, and for cost a
-    day up to :data:`DAY_MAX_TRIPLES` eligible task triples, else the horizon. ``None`` too
+    day up to :data:`DAY_MAX_TRIPLES` eligible triples, else the horizon. ``None`` too
     once ``stop`` is set. The LP's optimum is then raised by the implications onto the joins
     that it breaks (:func:`_separate`); when time runs out meanwhile, the last optimum stands.
     """
     if goal not in ("coverage", "cost"):
         return 0.0  # stability counts changes and split days: never below zero
     if period is None and goal == "cost":
-        triples = sum(
-            len(days)
-            for t in data.targets
-            if not t.is_workplace
-            for days in eligible[t.index].values()
-        )
+        triples = sum(len(days) for t in data.targets for days in eligible[t.index].values())
         period = "day" if triples <= DAY_MAX_TRIPLES else "horizon"
     period = period or "week"
     week = [_period_key(period, i, d) for i, d in enumerate(data.dates)]
