@@ -779,6 +779,7 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Plan:
     assert solution is not None
     if built is None and candidates:  # the explanations look at every candidate
         _search_candidates(data, unrestricted, "coverage", solution)
+    _settle(data, solution, stages)
     stats["stages"] = [s.__dict__ for s in stages]
     if built is not None:
         stats.update(built.size())
@@ -791,6 +792,21 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Plan:
         wall_seconds=time.perf_counter() - started,
         statistics=stats,
     )
+
+
+def _settle(data: ModelData, solution: Solution, stages: list[StageResult]) -> None:
+    """Each stage's goal at its value in the final plan: a later stage's rounds may still
+    improve an earlier goal (a round keeps every earlier goal no worse, not equal), and one
+    brought down to its stage's bound is then proven optimal."""
+    final = evaluate(data, solution)
+    for stage in stages:
+        if stage.value is None:
+            continue
+        value = final[stage.goal]
+        if value < stage.value - 1e-9:
+            stage.value = value
+        if stage.bound is not None and value <= stage.bound + 1e-9:
+            stage.status = "OPTIMAL"
 
 
 def _infeasible(

@@ -203,6 +203,26 @@ def test_a_plan_is_searchable_on_a_goal_only_where_a_round_could_start() -> None
     assert searchable(loose_data, covered, "cost")
 
 
+def test_a_stage_is_settled_on_its_goals_value_in_the_final_plan() -> None:
+    # a later stage's rounds improved the coverage the coverage stage ended at (a round keeps
+    # earlier goals no worse, not equal) down to that stage's bound: proven after all
+    loose = _instance(("mixed", 0.4, 35, 20, 3, 5))
+    data = build_model_data(loose, compute_eligibility(loose))
+    plan = best_greedy(data, ["coverage", "cost"])
+    final = evaluate(data, plan)
+    assert final["coverage"] == 0
+    Stage = solve_module.StageResult
+    stages = [
+        Stage("coverage", "FEASIBLE", 12.0, 0.0, 1.0),  # ended above its bound
+        Stage("cost", "FEASIBLE", final["cost"], final["cost"] - 100, 1.0),  # still open
+        Stage("stability", "UNKNOWN", None, None, 1.0),  # no plan of its own: left as is
+    ]
+    solve_module._settle(data, plan, stages)
+    assert (stages[0].status, stages[0].value) == ("OPTIMAL", 0)
+    assert (stages[1].status, stages[1].value) == ("FEASIBLE", final["cost"])
+    assert (stages[2].status, stages[2].value) == ("UNKNOWN", None)
+
+
 def test_neighbourhoods_take_a_stage_over_when_cp_sat_finds_no_plan_in_its_share(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
