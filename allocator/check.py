@@ -13,6 +13,7 @@ a workplace and ``[start, due]`` for a task, each side defaulting to the horizon
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -24,7 +25,16 @@ from allocator.calendar import (
     unavailable_dates,
     working_dates,
 )
-from allocator.schema import Instance, Plan, Project, Rule, Specialist, Task, Workplace
+from allocator.schema import (
+    GAP_TOLERANCE,
+    Instance,
+    Plan,
+    Project,
+    Rule,
+    Specialist,
+    Task,
+    Workplace,
+)
 
 __all__ = ["CheckReport", "Violation", "check_plan", "eligibility_reasons"]
 
@@ -113,6 +123,8 @@ class _Row:
 
 def _num(value: float) -> str:
     """Hours or money for people: ``8``, ``7.5``, ``0.25``, ``10120``."""
+    if not math.isfinite(value):
+        return str(value)
     if abs(value - round(value)) < 1e-9:
         return str(round(value))
     return f"{value:.4f}".rstrip("0").rstrip(".")
@@ -696,34 +708,44 @@ class _Checker:
 
     def check_bounds(self, recomputed: dict[str, float]) -> None:
         """Each bound at most its goal's value; the gap that of the first goal (in objective
-        order) whose bound is below its value, 0 when every bound is reached; ``optimal``
-        only with no gap (spec, "Plan (output)")."""
+        order) whose relative gap exceeds :data:`~allocator.schema.GAP_TOLERANCE`, 0 when
+        none does; ``optimal`` only with a bound on every goal and no gap (spec, "Plan
+        (output)")."""
         bound, plan = self.plan.bound, self.plan
         for goal, best in bound.items():
             true = recomputed.get(goal)
             if true is None:
                 self.add(OBJECTIVE, f"the plan reports a bound on {goal!r}, which is unknown")
-            elif best < -TOLERANCE or best > true + 1e-6 * max(1.0, abs(true)) + 0.01:
+            elif not (-TOLERANCE <= best <= true + 1e-6 * max(1.0, abs(true)) + 0.01):
                 self.add(
                     OBJECTIVE,
                     f"the plan reports a bound of {_num(best)} on {goal}, which is not between "
                     f"0 and its value {_num(true)}",
                 )
-        open_gaps = [
+        order = self.instance.objective.order
+        gaps = [
             (value - bound[goal]) / max(abs(value), 1e-9)
-            for goal in self.instance.objective.order
-            if goal in bound
-            and (value := recomputed.get(goal, 0.0)) > bound[goal] + 1e-6 * max(1.0, abs(value))
+            for goal in order
+            if goal in bound and math.isfinite(value := recomputed.get(goal, 0.0))
         ]
+        open_gaps = [gap for gap in gaps if gap > GAP_TOLERANCE]
         expected = open_gaps[0] if open_gaps else 0.0
-        if bound and (plan.gap is None or abs(plan.gap - expected) > 1e-4):
-            # (without bounds there is nothing to recompute a gap from)
+        if plan.gap is not None and not bound:
+            self.add(OBJECTIVE, f"the plan reports a gap of {plan.gap} but no bound")
+        elif bound and (plan.gap is None or not abs(plan.gap - expected) <= 1e-4):
             self.add(
                 OBJECTIVE,
                 f"the plan reports a gap of {plan.gap}, but its bounds give {expected:.6f}",
             )
-        if plan.status == "optimal" and (open_gaps or (plan.gap or 0.0) > 1e-4):
-            self.add(OBJECTIVE, "the plan says optimal, but a goal's bound is below its value")
+        if plan.status == "optimal":
+            if open_gaps:
+                self.add(OBJECTIVE, "the plan says optimal, but a goal's bound is below its value")
+            missing = [goal for goal in order if goal not in bound]
+            if missing:
+                self.add(
+                    OBJECTIVE,
+                    f"the plan says optimal, but gives no bound on {', '.join(missing)}",
+                )
 
     def check_kpis(self) -> None:
         """The plan's KPIs (when it reports them), recomputed from the rows: per project
@@ -845,9 +867,10 @@ class _Checker:
             value = record.get(field)
             if value is None:
                 continue  # a KPI the plan does not report
-            if not isinstance(value, int | float) or abs(value - true) > KPI_TOLERANCE + 1e-6 * abs(
-                true
-            ):
+            close = isinstance(value, int | float) and (
+                abs(value - true) <= KPI_TOLERANCE + 1e-6 * abs(true)  # False for NaN
+            )
+            if not close:
                 self.add(
                     KPIS, f"the KPI {field} of {what} is {value}, but the rows give {_num(true)}"
                 )
@@ -858,7 +881,7 @@ class _Checker:
                 self.add(OBJECTIVE, f"the plan reports an objective {goal!r}, which is unknown")
                 continue
             true = recomputed[goal]
-            if abs(value - true) > 1e-6 * max(1.0, abs(true)) + 0.01:
+            if not abs(value - true) <= 1e-6 * max(1.0, abs(true)) + 0.01:  # NaN too
                 self.add(
                     OBJECTIVE,
                     f"the plan reports {goal} {_num(value)} but its rows give {_num(true)}",
@@ -883,6 +906,7 @@ def check_plan(instance: Instance, plan: Plan) -> CheckReport:
         checked to plan nothing; its objective and unmet hours are then empty.
     """
     checker = _Checker(instance, plan)
+    checker.check_header()
     if plan.status in NO_PLAN_STATUSES:
         if plan.assignments:
             checker.add(
@@ -912,7 +936,6 @@ def check_plan(instance: Instance, plan: Plan) -> CheckReport:
     checker.check_unmet_list()
     objective = checker.objective()
     checker.check_objective(objective)
-    checker.check_header()
     checker.check_bounds(objective)
     checker.check_kpis()
     return CheckReport(checker.violations, objective, dict(checker.unmet))

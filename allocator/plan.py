@@ -12,15 +12,24 @@ from allocator.model.solution import (
     exact_cost,
     unmet_quarters,
 )
-from allocator.schema import Assignment, Instance, Plan, Status, Unmet, WorkplaceFill
+from allocator.schema import (
+    GAP_TOLERANCE,
+    Assignment,
+    Instance,
+    Plan,
+    Status,
+    Unmet,
+    WorkplaceFill,
+)
 
 Stage = tuple[str, float | None, float | None]  # goal, best value, best bound
 
 
 def _gap(value: float, bound: float) -> float:
-    if value <= bound + 1e-9:
-        return 0.0
-    return (value - bound) / max(abs(value), 1e-9)
+    """The relative gap, 0 when at most :data:`~allocator.schema.GAP_TOLERANCE` (a cost
+    bound lowered by the rounding of costs per hour is off by less)."""
+    gap = (value - bound) / max(abs(value), 1e-9)
+    return gap if gap > GAP_TOLERANCE else 0.0
 
 
 def build_plan(

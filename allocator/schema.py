@@ -48,6 +48,10 @@ class Rule(StrEnum):
     REQUIRED = "required"
 
 
+GAP_TOLERANCE = 1e-6
+"""A goal whose relative gap, (value - bound) / value, is at most this is proven: the plan's
+gap is the first goal's above it (its solver and its checker alike)."""
+
 MAX_HOURS = 1_000_000  # any hours field; larger numbers are typos (and overflow the model)
 
 

@@ -192,7 +192,9 @@ def _partial(data: Any) -> tuple[Instance, dict[str, list[int]], RawIds] | None:
             try:
                 kept[name].append(adapter.validate_python(item))
             except ValidationError as error:
-                salvaged = _salvaged(adapter, item, error)
+                # (not a fixed assignment: its fields are read together, a date left out
+                # would make it a different assignment, or a duplicate of another)
+                salvaged = None if name == "fixed" else _salvaged(adapter, item, error)
                 if salvaged is None:
                     continue
                 kept[name].append(salvaged)

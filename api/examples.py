@@ -35,6 +35,8 @@ TINY_PLAN: dict[str, Any] = {
     "instance": "tiny",
     "status": "optimal",
     "objective": {"coverage": 0.0, "cost": 2000.0, "stability": 0.0},
+    "bound": {"coverage": 0.0, "cost": 2000.0, "stability": 0.0},
+    "gap": 0.0,
     "workplaces": [{"workplace": "w", "specialist": "ana"}],
     "assignments": [
         {"specialist": "ana", "project": "p", "workplace": "w", "date": day, "hours": 8.0}

@@ -148,7 +148,7 @@ def _row(who: str, project: str, target: str, date: str, hours: float) -> dict[s
 
 BASE_PLAN: dict[str, Any] = {
     "instance": "tiny",
-    "status": "optimal",
+    "status": "feasible",  # optimal would need a bound on every goal
     "objective": {"coverage": 48, "cost": 2520, "stability": 1},
     "workplaces": [{"workplace": "portal-dev", "specialist": "ana"}],
     "assignments": [
@@ -513,17 +513,25 @@ def test_objective_violation() -> None:
     ("bound", "gap", "status", "needles"),
     [
         ({"coverage": 48, "cost": 2400}, (2520 - 2400) / 2520, "feasible", []),
-        ({"coverage": 48, "cost": 2520}, 0.0, "optimal", []),
+        ({"coverage": 48, "cost": 2520, "stability": 1}, 0.0, "optimal", []),
         ({"coverage": 48, "cost": 2600}, 0.0, "feasible", ["bound of 2600 on cost"]),
         ({"coverage": -1}, 49 / 48, "feasible", ["bound of -1 on coverage"]),
         # the gap is the first goal's in objective order whose bound is open: coverage's
         ({"coverage": 40, "cost": 2400}, (2520 - 2400) / 2520, "feasible", ["gap of"]),
-        ({"coverage": 40, "cost": 2520}, 0.0, "optimal", ["gap of", "says optimal"]),
+        ({"coverage": 40, "cost": 2520, "stability": 1}, 0.0, "optimal", ["gap of", "optimal"]),
         ({"coverage": 48, "cost": 2520}, 0.5, "feasible", ["gap of 0.5"]),
+        # a relative gap of at most 1e-6 is closed (a cost bound lowered by the rounding of
+        # costs per hour): the gap is then the next open goal's, and there is none
+        ({"coverage": 48, "cost": 2519.999, "stability": 1}, 0.0, "optimal", []),
+        ({"coverage": 48, "cost": 2519.999, "stability": 0}, 4e-7, "feasible", ["gap of 4e-07"]),
+        ({"coverage": 48}, 0.0, "optimal", ["no bound on cost, stability"]),
+        ({}, 0.5, "feasible", ["gap of 0.5 but no bound"]),
+        ({}, None, "optimal", ["no bound on coverage, cost, stability"]),
+        ({"coverage": float("nan")}, 0.0, "feasible", ["bound of nan on coverage"]),
     ],
 )
 def test_bounds_and_gap_are_recomputed(
-    bound: dict[str, float], gap: float, status: str, needles: list[str]
+    bound: dict[str, float], gap: float | None, status: str, needles: list[str]
 ) -> None:
     instance, plan = _base()
     plan.update(bound=bound, gap=gap, status=status)
@@ -533,11 +541,25 @@ def test_bounds_and_gap_are_recomputed(
         assert any(needle in m for m in messages), (needle, messages)
 
 
-def test_a_plan_for_another_instance_is_flagged() -> None:
+@pytest.mark.parametrize("status", ["feasible", "infeasible"])
+def test_a_plan_for_another_instance_is_flagged(status: str) -> None:
     instance, plan = _base()
     plan["instance"] = "other"
+    if status == "infeasible":
+        plan.update(status=status, assignments=[], workplaces=[], unmet=[])
     assert _messages(_check(instance, plan), "plan") == [
         "the plan is for instance 'other', not 'tiny'"
+    ]
+
+
+def test_values_that_are_not_numbers_are_flagged_not_a_crash() -> None:
+    instance, plan = _with_kpis()
+    plan["objective"]["cost"] = float("nan")
+    plan["kpis"]["totals"]["cost"] = float("nan")
+    report = _check(instance, plan)
+    assert _messages(report, "objective") == ["the plan reports cost nan but its rows give 2520"]
+    assert _messages(report, "kpis") == [
+        "the KPI cost of the totals is nan, but the rows give 2520"
     ]
 
 

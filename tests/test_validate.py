@@ -619,6 +619,17 @@ def test_a_field_error_does_not_hide_the_reference_errors_of_the_same_item() -> 
     ]
 
 
+def test_a_malformed_fixed_assignment_is_not_read_without_its_bad_field() -> None:
+    # without its date it would be another assignment: "hours need a date", or a duplicate
+    # of the other one; only the date is reported
+    data = copy.deepcopy(VALID)
+    data["fixed"] = [
+        {"specialist": "b", "task": "t", "date": "2027-13-06", "hours": 2},
+        {"specialist": "b", "task": "t", "hours": 2},
+    ]
+    assert [p for p, _ in found(data)] == ["$.fixed[0].date"]
+
+
 def test_a_malformed_item_is_not_blamed_as_unknown_by_the_items_that_refer_to_it() -> None:
     data = mutated(_set((*S1, "hours_per_day"), 0))  # b is malformed, but exists
     assert [p for p, _ in found(data)] == ["$.specialists[1].hours_per_day"]
