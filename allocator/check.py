@@ -663,17 +663,8 @@ class _Checker:
             project = self.projects.get(target.project)
             coverage += (project.priority if project else 0) * missing
 
-        cost = 0.0
-        brought: set[tuple[str, str]] = set()
-        for row in self.rows:
-            specialist = self.specialists[row.specialist]
-            cost += row.hours * specialist.cost_per_hour
-            if row.project not in specialist.familiar_projects:
-                brought.add((row.specialist, row.project))
-        for who, pid in brought:
-            project = self.projects.get(pid)
-            onboarding = project.onboarding_hours if project else 0.0
-            cost += onboarding * self.specialists[who].cost_per_hour
+        cost = sum(row.hours * self.specialists[row.specialist].cost_per_hour for row in self.rows)
+        cost += sum(self.onboarding().values())
 
         stability = 0.0
         previous = self.instance.previous_plan
@@ -698,6 +689,19 @@ class _Checker:
             day_projects[(row.specialist, row.date)].add(row.project)
         stability += sum(1 for names in day_projects.values() if len(names) > 1)
         return {"coverage": coverage, "cost": cost, "stability": stability}
+
+    def onboarding(self) -> dict[tuple[str, str], float]:
+        """The onboarding cost of each (specialist, project) the rows bring the specialist
+        onto, when the project is not among their ``familiar_projects`` (spec, goal cost)."""
+        out: dict[tuple[str, str], float] = {}
+        for row in self.rows:
+            specialist = self.specialists[row.specialist]
+            pair = (row.specialist, row.project)
+            if row.project not in specialist.familiar_projects and pair not in out:
+                project = self.projects.get(row.project)
+                hours = project.onboarding_hours if project else 0.0
+                out[pair] = hours * specialist.cost_per_hour
+        return out
 
     def check_header(self) -> None:
         if self.plan.instance != self.instance.name:
@@ -771,12 +775,9 @@ class _Checker:
             person_projects[row.specialist].add(row.project)
             if self.specialists[row.specialist].sourcing == "in_house":
                 in_house[row.project] += row.hours
-        for who, names in person_projects.items():
-            for pid in names - set(self.specialists[who].familiar_projects):
-                project = self.projects.get(pid)
-                money = (project.onboarding_hours if project else 0.0) * rate[who]
-                cost[pid] += money
-                person_cost[who] += money
+        for (who, pid), money in self.onboarding().items():
+            cost[pid] += money
+            person_cost[who] += money
         demand: dict[str, float] = defaultdict(float)
         for w in self.instance.workplaces:
             demand[w.project] += w.hours_per_day * len(self.period_dates(w))
