@@ -52,22 +52,15 @@ def available_dates(specialist: Specialist, dates: Iterable[dt.date]) -> list[dt
 
 
 @lru_cache(maxsize=4096)
-def _utc_windows(
-    timezone: str, work_hours: str, on: dt.date
-) -> tuple[tuple[dt.datetime, dt.datetime], ...]:
-    """The working time of local date ``on``, in UTC: one window, or for a night shift
-    (an end at or before the start, ``"22:00-06:00"``) the two parts that fall on that
-    date, its early hours (00:00-06:00) and its evening (22:00-24:00)."""
+def _utc_window(timezone: str, work_hours: str, on: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """The window that starts on local date ``on``, in UTC; one that ends at or before its
+    start (a night shift, ``"18:30-03:30"``) ends on the next date."""
     start, end = (dt.time.fromisoformat(part.strip()) for part in work_hours.split("-"))
     zone = ZoneInfo(timezone)
-
-    def utc(day: dt.date, at: dt.time) -> dt.datetime:
-        return dt.datetime.combine(day, at, tzinfo=zone).astimezone(dt.UTC)
-
-    if end > start:
-        return ((utc(on, start), utc(on, end)),)
-    midnight, next_day = dt.time(0, 0), on + dt.timedelta(days=1)
-    return ((utc(on, midnight), utc(on, end)), (utc(on, start), utc(next_day, midnight)))
+    t0 = dt.datetime.combine(on, start, tzinfo=zone).astimezone(dt.UTC)
+    ends_on = on if end > start else on + dt.timedelta(days=1)
+    t1 = dt.datetime.combine(ends_on, end, tzinfo=zone).astimezone(dt.UTC)
+    return t0, t1
 
 
 def overlap_hours(
@@ -75,14 +68,13 @@ def overlap_hours(
 ) -> float:
     """Hours that two local working windows share, compared in UTC on date ``on``.
 
-    The spec compares the windows on the horizon's first date: each side's working time on
-    that local date (a night shift's early hours and evening, see :func:`_utc_windows`).
+    The spec compares the windows on the horizon's first date: each side's window that
+    starts on that local date (a night shift runs into the next day, :func:`_utc_window`).
     """
-    seconds = 0.0
-    for a0, a1 in _utc_windows(timezone_a, work_hours_a, on):
-        for b0, b1 in _utc_windows(timezone_b, work_hours_b, on):
-            seconds += max(0.0, (min(a1, b1) - max(a0, b0)).total_seconds())
-    return seconds / 3600.0
+    a0, a1 = _utc_window(timezone_a, work_hours_a, on)
+    b0, b1 = _utc_window(timezone_b, work_hours_b, on)
+    seconds = (min(a1, b1) - max(a0, b0)).total_seconds()
+    return max(0.0, seconds / 3600.0)
 
 
 def specialist_capacity_hours(instance: Instance, specialist: Specialist) -> float:

@@ -67,8 +67,8 @@ def _quarter_hours(value: float) -> float:
 
 
 def _hhmm_range(value: str) -> str:
-    """``"HH:MM-HH:MM"``, local time; an end before the start is a night shift
-    (``"22:00-06:00"``, see :func:`allocator.calendar.overlap_hours`); never empty."""
+    """``"HH:MM-HH:MM"``, local time; an end before the start is a night shift that ends the
+    next day (``"18:30-03:30"``, see :func:`allocator.calendar.overlap_hours`); never empty."""
     try:
         start, end = value.split("-")
         t0, t1 = dt.time.fromisoformat(start.strip()), dt.time.fromisoformat(end.strip())

@@ -414,16 +414,18 @@ def test_stability_counts_staffing_what_the_previous_plan_left_empty() -> None:
     assert kept.assignments == [] and kept.workplaces == []
 
 
-@pytest.mark.parametrize(("needed", "staffed"), [(2, True), (2.25, False)])
-def test_a_night_shift_overlaps_the_customer_after_midnight(needed: float, staffed: bool) -> None:
-    # New York 22:00-06:00 on 2027-01-04 (UTC-5) is 03:00-11:00 UTC the next morning: it
-    # shares 09:00-11:00 with the customer's 09:00-17:00 UTC, two hours
-    night = person("night", timezone="America/New_York", work_hours="22:00-06:00")
-    data = instance_dict(
-        projects=[{"id": "p", "program": "time_based", "min_overlap_hours": needed}],
-        specialists=[night],
-        workplaces=[workplace()],
-    )
+@pytest.mark.parametrize(("needed", "staffed"), [(8, True), (8.25, False)])
+def test_a_night_shift_runs_into_the_next_day(needed: float, staffed: bool) -> None:
+    # Kolkata 18:30-03:30 from 2027-01-04 (UTC+5:30) is 13:00-22:00 UTC: it covers the New
+    # York customer's whole 09:00-17:00 (14:00-22:00 UTC) that day, eight hours
+    night = person("night", timezone="Asia/Kolkata", work_hours="18:30-03:30")
+    project = {
+        "id": "p",
+        "program": "time_based",
+        "timezone": "America/New_York",
+        "min_overlap_hours": needed,
+    }
+    data = instance_dict(projects=[project], specialists=[night], workplaces=[workplace()])
     plan = solve_checked(data)
     assert (filler(plan, "w") == "night") is staffed
     assert plan.objective["coverage"] == (0 if staffed else 3 * 40)
