@@ -150,9 +150,10 @@ _STAND_INS: dict[str, Any] = {
 
 
 def _salvaged(adapter: TypeAdapter[Any], item: Any, error: ValidationError) -> Any | None:
-    """``item`` without its malformed fields (a required number stood in for), when that
-    parses: its other fields then still get the cross-reference checks (all problems at
-    once). ``None`` when the id is malformed or the item still does not parse."""
+    """``item`` without its malformed fields (a required one stood in for, see
+    :data:`_STAND_INS`), when that parses: its other fields then still get the
+    cross-reference checks (all problems at once). ``None`` when the id is malformed, a rule
+    of the whole item failed, or the item still does not parse."""
     if not isinstance(item, dict):
         return None
     bad = {e["loc"][0] for e in error.errors() if e["loc"] and isinstance(e["loc"][0], str)}
