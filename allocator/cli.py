@@ -29,7 +29,7 @@ from allocator.validate import InvalidInstance, load_instance, read_json
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
-    help="Staff workplaces and tasks with specialists: solve, validate, check, generate.",
+    help="Staff workplaces and tasks with specialists: solve, validate, check, generate, batch.",
 )
 console = Console(stderr=True)
 out = Console()
@@ -269,7 +269,7 @@ def check(
     instance_path: Annotated[Path, typer.Argument(help="Instance JSON file.")],
     plan_path: Annotated[Path, typer.Argument(help="Plan JSON file.")],
 ) -> None:
-    """Check a plan against an instance: every hard rule and every objective value."""
+    """Check a plan against an instance: every hard rule, objective value, bound, gap and KPI."""
     try:
         _, instance = _load(instance_path)
         plan = Plan.model_validate(read_json(plan_path))
