@@ -759,7 +759,6 @@ class _Checker:
         kpis = self.plan.kpis
         if not kpis:
             return
-        rate = {s.id: s.cost_per_hour for s in self.instance.specialists}
         planned: dict[str, float] = defaultdict(float)
         in_house: dict[str, float] = defaultdict(float)
         cost: dict[str, float] = defaultdict(float)
@@ -767,7 +766,7 @@ class _Checker:
         person_cost: dict[str, float] = defaultdict(float)
         person_projects: dict[str, set[str]] = defaultdict(set)
         for row in self.rows:
-            money = row.hours * rate[row.specialist]
+            money = row.hours * self.specialists[row.specialist].cost_per_hour
             planned[row.project] += row.hours
             cost[row.project] += money
             person_hours[row.specialist] += row.hours

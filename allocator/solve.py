@@ -369,11 +369,11 @@ def _instance_bound(
     (:mod:`allocator.model.aggregate`), in reported units; when it is not built and solved
     within ``time_limit`` seconds, ``None`` (a cut model's coverage: 0).
 
-    Cost: aggregated per day (over the horizon on larger models), under the coverage
-    reached. Coverage: aggregated by week; on a model with candidates ``cut`` (large ones)
-    over the horizon. Measured on the
-    medium instance, the week relaxation bounds coverage as the LP of the whole model does
-    (212) in 0.1 s against 2.2 s, and it still answers where that LP runs out of time. On
+    Cost: under the coverage reached, over the horizon, then per day where that LP is small
+    (:func:`allocator.model.aggregate.aggregate_bound`). Coverage: aggregated by week; on a
+    model with candidates ``cut`` (large ones) over the horizon. Measured on the medium
+    instance, the week relaxation bounds coverage as the LP of the whole model does (212) in
+    0.1 s against 2.2 s, and it still answers where that LP runs out of time. On
     large ones the week relaxation is slow and no stronger: the 400-specialist, 60-day peers
     instance at demand/capacity 1.2 (``large-tight``, seed 1) gives 51,590 weighted unmet
     hours over the horizon in 5.3 s and by week none in 300 s (simplex; interior point 51,590
@@ -798,7 +798,7 @@ def _settle(data: ModelData, solution: Solution, stages: list[StageResult]) -> N
     """Each stage's goal at its value in the final plan: a later stage's rounds may still
     improve an earlier goal (a round keeps every earlier goal no worse, not equal), and one
     brought down to its stage's bound is then proven optimal."""
-    final = evaluate(data, solution)
+    final = evaluate(data, solution, stable=any(s.goal == "stability" for s in stages))
     for stage in stages:
         if stage.value is None:
             continue

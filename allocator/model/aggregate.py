@@ -103,20 +103,18 @@ def aggregate_bound(
     if goal not in ("coverage", "cost"):
         return 0.0  # stability counts changes and split days: never below zero
     if period is not None or goal != "cost":
-        return _aggregate_bound(
-            data, eligible, goal, coverage_cap, period or "week", time_limit, stop
-        )
+        return _period_bound(data, eligible, goal, coverage_cap, period or "week", time_limit, stop)
     deadline = time.perf_counter() + time_limit
-    horizon = _aggregate_bound(data, eligible, goal, coverage_cap, "horizon", time_limit, stop)
+    horizon = _period_bound(data, eligible, goal, coverage_cap, "horizon", time_limit, stop)
     triples = sum(len(days) for t in data.targets for days in eligible[t.index].values())
     left = deadline - time.perf_counter()
     if horizon is None or triples > DAY_MAX_TRIPLES or left < 0.1:
         return horizon
-    day = _aggregate_bound(data, eligible, goal, coverage_cap, "day", left, stop)
+    day = _period_bound(data, eligible, goal, coverage_cap, "day", left, stop)
     return horizon if day is None else max(horizon, day)
 
 
-def _aggregate_bound(
+def _period_bound(
     data: ModelData,
     eligible: list[dict[int, list[int]]],
     goal: str,
@@ -126,7 +124,7 @@ def _aggregate_bound(
     stop: threading.Event | None,
 ) -> float | None:
     """:func:`aggregate_bound` over one ``period``."""
-    week = [_period_key(period, i, d) for i, d in enumerate(data.dates)]
+    period_of = [_period_key(period, i, d) for i, d in enumerate(data.dates)]
     lp = _Lp()
     covered: list[tuple[int, float]] = []
     demand = 0.0
@@ -138,14 +136,14 @@ def _aggregate_bound(
             return None
         demand += t.priority * t.demand_q
         for s, days in eligible[t.index].items():
-            weeks: dict[object, int] = defaultdict(int)
+            per_period: dict[object, int] = defaultdict(int)
             for d in days:
-                weeks[week[d]] += 1
+                per_period[period_of[d]] += 1
             if t.is_workplace:
                 done = t.daily_q * len(days)
                 col = lp.column(1.0, data.rate[s] * done)
                 lp.add(("fill", t.index), col, 1.0)
-                for b, n in weeks.items():
+                for b, n in per_period.items():
                     lp.add(("capacity", s, b), col, t.daily_q * n)
                 _share(lp, data, shares[t.project], (t.project, s, col), done)
                 joins.add(lp, (s, t.project), col, done)
@@ -153,7 +151,7 @@ def _aggregate_bound(
                 if t.target.item.required and len(days) == len(t.days):
                     lp.add(("required", t.index), col, 1.0)
                 continue
-            for b, n in weeks.items():
+            for b, n in per_period.items():
                 top = min(data.capacity_q[s] * n, t.demand_q)
                 col = lp.column(top, data.rate[s])
                 lp.add(("effort", t.index), col, 1.0)
@@ -170,10 +168,10 @@ def _aggregate_bound(
             need = 1.0 if t.is_workplace else float(t.demand_q)
             lp.row_bounds[("required", t.index)] = (need, need)
     for s, available in enumerate(data.available):
-        per_week: dict[object, int] = defaultdict(int)
+        available_in: dict[object, int] = defaultdict(int)
         for d in available:
-            per_week[week[d]] += 1
-        for b, n in per_week.items():
+            available_in[period_of[d]] += 1
+        for b, n in available_in.items():
             lp.row_bounds[("capacity", s, b)] = (-INF, float(data.capacity_q[s] * n))
     for p in range(len(data.project_ids)):
         lp.row_bounds[("share", p)] = (0.0, INF)
