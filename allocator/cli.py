@@ -6,8 +6,11 @@ Exit codes: 0 a plan (or a clean check), 1 a plan that fails the checker, 2 inva
 
 from __future__ import annotations
 
+import inspect
 import json
+import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -31,8 +34,19 @@ app = typer.Typer(
     no_args_is_help=True,
     help="Staff workplaces and tasks with specialists: solve, validate, check, generate, batch.",
 )
-console = Console(stderr=True)
-out = Console()
+
+
+def _console(*, stderr: bool) -> Console:
+    """A console of the terminal's width, or 160 columns when redirected (rich's default of
+    80 wraps the tables' cells) unless ``COLUMNS`` says otherwise."""
+    stream = sys.stderr if stderr else sys.stdout
+    wide = not stream.isatty() and "COLUMNS" not in os.environ
+    return Console(stderr=stderr, width=REDIRECTED_WIDTH if wide else None)
+
+
+REDIRECTED_WIDTH = 160
+console = _console(stderr=True)
+out = _console(stderr=False)
 
 
 class ProgramChoice(StrEnum):
@@ -153,7 +167,7 @@ def _summary(plan: Plan) -> Table:
         table.add_row("utilisation", f"{totals['utilisation']:.1%}", "")
     stats = plan.statistics
     table.add_section()
-    table.add_row("gap", f"{plan.gap or 0:.4%}", "")
+    table.add_row("gap", "n/a" if plan.gap is None else f"{plan.gap:.4%}", "")
     table.add_row("wall seconds", f"{plan.wall_seconds:.2f}", "")
     if "variables" in stats:
         size = f"{stats['variables']:,} vars"
@@ -206,7 +220,7 @@ def solve_command(
     time_limit: Annotated[
         float | None,
         typer.Option(
-            min=0.001, help="Seconds for the solve [default: the instance's solver settings]."
+            min=0.001, help="Seconds for the solve (default: the instance's solver settings)."
         ),
     ] = None,
     workers: Annotated[
@@ -408,6 +422,17 @@ def batch_command(
         out.print(batch.summary_table(result.summary, title))
         out.print(batch.statistics_line(result.statistics))
     raise typer.Exit(0 if result.ok else 1)
+
+
+def _unwrap(text: str) -> str:
+    """``text`` with each paragraph on one line: Typer's rich help keeps a docstring's line
+    breaks after its first paragraph, which then wrap raggedly."""
+    return "\n\n".join(" ".join(p.split()) for p in inspect.cleandoc(text).split("\n\n"))
+
+
+for _command in app.registered_commands:
+    if _command.help is None and _command.callback is not None and _command.callback.__doc__:
+        _command.help = _unwrap(_command.callback.__doc__)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 from conftest import INSTANCES, instance_dict, person
 
-from allocator import Plan, check_plan, load_instance
+from allocator import Plan, check_plan, load_instance, load_instance_file
 from allocator.batch import (
     Backend,
     BatchItem,
@@ -516,6 +516,25 @@ def test_the_batch_command(tmp_path: Path) -> None:
     missing = run(tmp_path / "nothing-*.json", "-o", outdir)
     assert missing.returncode == 2
     assert "matches no instance file" in missing.stderr
+
+
+def test_a_redirected_batch_table_keeps_each_row_on_one_line(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "COLUMNS"} | {"NO_COLOR": "1"}
+    result = subprocess.run(
+        [str(ALLOCATOR), "batch", str(DEMO), "-o", str(tmp_path), "--time-limit", "3"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert any("instance" in line and "cost bound" in line for line in lines), result.stdout
+    row = next(line for line in lines if "│ demo" in line)
+    assert "optimal" in row and "solved" in row
+    plan = Plan.model_validate_json((tmp_path / "demo.plan.json").read_text(encoding="utf-8"))
+    assert check_plan(load_instance_file(DEMO), plan).ok
 
 
 def test_the_batch_command_with_a_bad_scenario_spec(tmp_path: Path) -> None:

@@ -74,6 +74,9 @@ def test_the_script_exists_and_helps() -> None:
     assert sub.returncode == 0, output(sub)
     for option in ("--output", "--csv", "--time-limit", "--workers", "--quiet"):
         assert option in sub.stdout
+    assert "(default: the instance's solver settings)" in sub.stdout  # not eaten as markup
+    batch = run("batch", "--help")
+    assert "skips instances whose plan is up to date" in batch.stdout  # paragraphs unwrapped
 
 
 def test_solve_demo_writes_a_checked_plan_and_csv(demo_run: tuple[Path, Path, str]) -> None:
@@ -174,6 +177,8 @@ def test_solve_infeasible_exits_3(tmp_path: Path) -> None:
     assert plan.status == "infeasible" and plan.assignments == []
     assert "xena" in " ".join(plan.explanation) and "seat" in " ".join(plan.explanation)
     assert "xena" in result.stdout  # the explanation is printed too
+    gap = next(line for line in result.stdout.splitlines() if "gap" in line)
+    assert "n/a" in gap and "%" not in gap  # no gap without a plan
 
 
 def test_check_accepts_the_solved_plan(demo_run: tuple[Path, Path, str]) -> None:
