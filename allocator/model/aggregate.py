@@ -37,7 +37,7 @@ from typing import Literal
 import highspy
 import numpy as np
 
-from allocator.model.data import ModelData, in_house_share, most_on_project, quarters
+from allocator.model.data import ModelData, in_house_share, most_on_project
 from allocator.model.relaxation import INF, lp_solver
 
 
@@ -211,10 +211,7 @@ class _Joins:
         self.implied: list[tuple[int, int, float]] = []
 
     def _onboarding_cost(self, s: int, p: int) -> float:
-        specialist, project = self.data.instance.specialists[s], self.data.instance.projects[p]
-        if not self.onboarding or project.id in specialist.familiar_projects:
-            return 0.0
-        return float(quarters(project.onboarding_hours) * self.data.rate[s])
+        return float(self.data.onboarding(s, p)) if self.onboarding else 0.0
 
     def add(self, lp: _Lp, pair: tuple[int, int], column: int, hours: float) -> None:
         """Count ``hours`` per unit of ``column`` as work of ``pair`` (specialist, project)."""

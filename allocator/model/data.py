@@ -97,6 +97,15 @@ class ModelData:
         for cost, 1 for stability."""
         return {"coverage": QUARTER, "cost": self.money_scale}.get(goal, 1)
 
+    def onboarding(self, s: int, p: int) -> int:
+        """Money units of onboarding paid when specialist ``s`` joins project ``p``: its
+        ``onboarding_hours`` at their rate, none when ``p`` is among their
+        ``familiar_projects`` (spec, the cost goal)."""
+        project = self.instance.projects[p]
+        if project.id in self.instance.specialists[s].familiar_projects:
+            return 0
+        return quarters(project.onboarding_hours) * self.rate[s]
+
     @property
     def workplaces(self) -> list[TargetData]:
         return [t for t in self.targets if t.is_workplace]

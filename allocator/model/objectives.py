@@ -17,7 +17,7 @@ from collections import defaultdict
 from ortools.sat.python import cp_model
 
 from allocator.model.context import Context
-from allocator.model.data import previous_plan, quarters
+from allocator.model.data import previous_plan
 
 
 def coverage(ctx: Context) -> cp_model.LinearExprT:
@@ -34,14 +34,9 @@ def coverage(ctx: Context) -> cp_model.LinearExprT:
 def cost(ctx: Context) -> cp_model.LinearExprT:
     """Money units of hours worked and of onboarding."""
     terms = list(ctx.vars.spend)
-    projects = ctx.data.instance.projects
-    specialists = ctx.data.instance.specialists
     for (s, p), join in ctx.vars.joins.items():
-        if (
-            projects[p].onboarding_hours > 0
-            and projects[p].id not in specialists[s].familiar_projects
-        ):
-            terms.append((quarters(projects[p].onboarding_hours) * ctx.data.rate[s], join))
+        if money := ctx.data.onboarding(s, p):
+            terms.append((money, join))
     return cp_model.LinearExpr.weighted_sum([v for _, v in terms], [c for c, _ in terms])
 
 

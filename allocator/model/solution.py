@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from allocator.model.data import QUARTER, ModelData, previous_plan, quarters
+from allocator.model.data import QUARTER, ModelData, previous_plan
 from allocator.model.variables import Variables
 
 
@@ -55,12 +55,9 @@ def evaluate(data: ModelData, solution: Solution, *, stable: bool = True) -> dic
     unmet = unmet_quarters(data, solution)
     coverage = sum(t.priority * unmet[t.index] for t in data.targets) / QUARTER
     money = sum(data.rate[s] * q for s, _, _, q in rows)
-    projects = data.instance.projects
-    specialists = data.instance.specialists
-    joined = {(s, data.targets[k].project) for s, k, _, _ in rows}
-    for s, p in joined:
-        if projects[p].id not in specialists[s].familiar_projects:
-            money += quarters(projects[p].onboarding_hours) * data.rate[s]
+    money += sum(
+        data.onboarding(s, p) for s, p in {(s, data.targets[k].project) for s, k, _, _ in rows}
+    )
     values = {"coverage": coverage, "cost": round(money / data.money_scale, 6)}
     if stable:
         values["stability"] = float(stability(data, solution, rows))

@@ -34,16 +34,12 @@ def add(ctx: Context) -> None:
             indicators[s, data.targets[w].project].append(fill)
     for (s, k), assignee in v.assignee.items():
         indicators[s, data.targets[k].project].append(assignee)
-    projects = data.instance.projects
     specialists = data.instance.specialists
     by_specialist: dict[int, list[cp_model.IntVar]] = defaultdict(list)
     work = _work(ctx) if ctx.tighten else {}
     for (s, p), items in indicators.items():
         limit = specialists[s].max_projects
-        onboarding = projects[p].onboarding_hours > 0 and (
-            projects[p].id not in specialists[s].familiar_projects
-        )
-        if limit is None and not onboarding:
+        if limit is None and not data.onboarding(s, p):
             continue
         join = ctx.model.new_bool_var(f"joins[{s},{p}]")
         v.joins[s, p] = join
