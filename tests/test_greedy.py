@@ -65,3 +65,31 @@ def test_roomy_still_prefers_the_cheaper_of_those_who_can_do_it_all() -> None:
     assert {s for s, _, _ in roomy.hours} == {data.specialist_index["m"]}
     plan = build_plan(data, roomy, stages=[], complete=False, wall_seconds=0, statistics={})
     assert check_plan(instance, plan).ok
+
+
+def test_the_onboarding_rule_weighs_a_join_with_the_hours() -> None:
+    """``b`` is cheaper by the hour (45 against 50) but new to the project (8 h of
+    onboarding, 360); ``a`` knows it. Two 16 h tasks: by rate ``b`` takes both (1,800); counting
+    the join, ``a`` does (1,600)."""
+    data_dict = instance_dict(
+        specialists=[person("a", familiar_projects=["p"]), person("b", cost_per_hour=45)],
+        tasks=[
+            task("t1", 16, start="2027-01-04", due="2027-01-05"),
+            task("t2", 16, start="2027-01-06", due="2027-01-07"),
+        ],
+    )
+    data_dict["projects"][0]["onboarding_hours"] = 8
+    instance = load_instance(data_dict)
+    data = build_model_data(instance, compute_eligibility(instance))
+    by_rate = greedy_solution(data, ordering="scarcity", roomy=True)
+    by_money = greedy_solution(data, ordering="scarcity", roomy=True, onboarding=True)
+    index = data.specialist_index
+    assert {s for s, _, _ in by_rate.hours} == {index["b"]}
+    assert {s for s, _, _ in by_money.hours} == {index["a"]}
+    assert evaluate(data, by_rate)["cost"] == 1800 and evaluate(data, by_money)["cost"] == 1600
+    assert evaluate(data, best_greedy(data, ["coverage", "cost"]))["cost"] == 1600
+    for solution in (by_rate, by_money):
+        plan = build_plan(data, solution, stages=[], complete=False, wall_seconds=0, statistics={})
+        report = check_plan(instance, plan)
+        assert report.ok, report.violations
+        assert report.objective["cost"] == evaluate(data, solution)["cost"]
