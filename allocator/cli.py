@@ -34,6 +34,7 @@ app = typer.Typer(
     no_args_is_help=True,
     help="Staff workplaces and tasks with specialists: solve, validate, check, generate, batch.",
 )
+REDIRECTED_WIDTH = 160
 
 
 def _console(*, stderr: bool) -> Console:
@@ -44,7 +45,6 @@ def _console(*, stderr: bool) -> Console:
     return Console(stderr=stderr, width=REDIRECTED_WIDTH if wide else None)
 
 
-REDIRECTED_WIDTH = 160
 console = _console(stderr=True)
 out = _console(stderr=False)
 

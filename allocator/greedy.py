@@ -204,8 +204,8 @@ def greedy_solution(
     }
     flexibility = Counter(s for t in data.targets for s in t.eligible) if flexible_last else None
     state = _State(data)
+    joined = state.projects if onboarding else None  # kept up to date as the greedy staffs
     for t in _order(data, ordering):
-        joined = state.projects if onboarding else None
         candidates = _candidates(data, t, shares, preference or {}, flexibility, joined)
         if t.is_workplace:
             chosen = next((s for s in candidates if state.fits_workplace(s, t)), None)
