@@ -10,6 +10,7 @@ The public surface is small (spec: ``../shared/spec/problem.md``)::
 """
 
 from allocator.check import CheckReport, Violation, check_plan
+from allocator.documents import InvalidDocument
 from allocator.schema import Instance, Plan, Problem
 from allocator.solve import Progress, SolveOptions, solve
 from allocator.validate import InvalidInstance, load_instance, load_instance_file, validate
@@ -17,6 +18,7 @@ from allocator.validate import InvalidInstance, load_instance, load_instance_fil
 __all__ = [
     "CheckReport",
     "Instance",
+    "InvalidDocument",
     "InvalidInstance",
     "Plan",
     "Problem",

@@ -54,6 +54,7 @@ from rich.progress import (
 from rich.table import Table
 
 from allocator.check import check_plan
+from allocator.documents import InvalidDocument, parse_json
 from allocator.schema import Plan, Problem
 from allocator.solve import SolveOptions, solve
 from allocator.validate import InvalidInstance, load_instance
@@ -109,12 +110,13 @@ class BatchSettings:
     time_limit: float | None = None
     workers: int = 1
 
-    def key(self, text: str) -> str:
+    def key(self, text: str | bytes) -> str:
         """The resume key of an instance text solved with these settings (sha256, hex)."""
         settings = json.dumps(
             {"time_limit": self.time_limit, "workers": self.workers, "version": KEY_VERSION}
         )
-        return hashlib.sha256(f"{settings}\n{text}".encode()).hexdigest()
+        raw = text.encode() if isinstance(text, str) else text
+        return hashlib.sha256(f"{settings}\n".encode() + raw).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -132,19 +134,24 @@ class BatchItem:
     """
 
     name: str
-    text: str
+    text: str | bytes
     sources: tuple[Path, ...] = ()
 
     @classmethod
     def from_file(cls, path: Path, name: str | None = None) -> BatchItem:
         """The item of an instance file (named after the file unless ``name`` is given).
 
-        An unreadable file gives an item whose text is empty (reported as invalid JSON).
+        A file that is not UTF-8 keeps its bytes (the worker reports where it is not); an
+        unreadable file gives an item whose text is empty (reported as invalid JSON).
         """
         try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
-            text = ""
+            raw = path.read_bytes()
+        except OSError:
+            raw = b""
+        try:
+            text: str | bytes = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = raw
         return cls(name=name or _stem(path), text=text, sources=(path,))
 
 
@@ -346,7 +353,10 @@ def _invalid_plan(name: str, problems: list[Problem]) -> Plan:
 
 
 def solve_json(
-    instance_text: str, time_limit: float | None, workers: int | None, name: str = "instance"
+    instance_text: str | bytes,
+    time_limit: float | None,
+    workers: int | None,
+    name: str = "instance",
 ) -> str:
     """Parse, validate, solve and check one instance; the plan as JSON text.
 
@@ -381,10 +391,9 @@ def solve_json(
     check: str | list[str] = ""
     solve_seconds = 0.0
     try:
-        data = json.loads(instance_text)
-    except json.JSONDecodeError as error:
-        message = f"malformed JSON at line {error.lineno}, column {error.colno}: {error.msg}"
-        plan = _invalid_plan(name, [Problem(path="$", message=message)])
+        data = parse_json(instance_text)
+    except InvalidDocument as error:
+        plan = _invalid_plan(name, error.problems)
     else:
         try:
             instance = load_instance(data)

@@ -24,10 +24,11 @@ from rich.console import Console
 from rich.table import Table
 
 from allocator.check import check_plan
+from allocator.documents import InvalidDocument, read_json
 from allocator.kpis import plan_tables
 from allocator.schema import Instance, Plan, Problem
 from allocator.solve import Progress, SolveOptions, solve
-from allocator.validate import InvalidInstance, load_instance, read_json
+from allocator.validate import load_instance
 
 app = typer.Typer(
     add_completion=False,
@@ -232,7 +233,7 @@ def solve_command(
     """Solve an instance into a plan, checked by the independent checker."""
     try:
         _, instance = _load(instance_path)
-    except InvalidInstance as error:
+    except InvalidDocument as error:
         console.print(_problems_table(error.problems))
         if output is not None:
             plan = _invalid_plan(error.data, error.problems)
@@ -272,7 +273,7 @@ def validate(
     """Report every input error of an instance, each with its JSON path."""
     try:
         _load(instance_path)
-    except InvalidInstance as error:
+    except InvalidDocument as error:
         out.print(_problems_table(error.problems))
         raise typer.Exit(Exit.INVALID) from None
     out.print(f"[green]{instance_path} is a valid instance[/]")
@@ -287,7 +288,7 @@ def check(
     try:
         _, instance = _load(instance_path)
         plan = Plan.model_validate(read_json(plan_path))
-    except InvalidInstance as error:
+    except InvalidDocument as error:
         out.print(_problems_table(error.problems))
         raise typer.Exit(Exit.INVALID) from None
     except (ValueError, OverflowError) as error:
@@ -391,14 +392,13 @@ def batch_command(
     scenario spec or base instance, unreachable scheduler).
     """
     from allocator import batch
-    from allocator.scenarios import InvalidScenarios
 
     try:
         items, summarize, title = _batch_items(inputs, scenarios)
     except batch.InputError as error:
         console.print(f"[red]{error}[/]")
         raise typer.Exit(Exit.INVALID) from None
-    except (InvalidScenarios, InvalidInstance) as error:
+    except InvalidDocument as error:  # a bad scenario spec or base instance
         console.print(_problems_table(error.problems))
         raise typer.Exit(Exit.INVALID) from None
     if scheduler is None:

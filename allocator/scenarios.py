@@ -47,6 +47,7 @@ from pydantic import (
 )
 
 from allocator.batch import BatchItem
+from allocator.documents import InvalidDocument, read_json
 from allocator.schema import Instance, Problem
 from allocator.validate import _pydantic_problems
 
@@ -72,13 +73,10 @@ NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+%=-]*")
 QUARTER = 0.25
 
 
-class InvalidScenarios(ValueError):
+class InvalidScenarios(InvalidDocument):
     """A scenario spec with errors; ``problems`` lists them with JSON paths in the spec."""
 
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = problems
-        lines = "; ".join(f"{p.path}: {p.message}" for p in problems[:5])
-        super().__init__(f"{len(problems)} scenario error(s): {lines}")
+    noun = "scenario error(s)"
 
 
 class _Strict(BaseModel):
@@ -198,14 +196,9 @@ def load_spec(data: Any) -> ScenarioSpec:
 def read_spec(path: Path) -> ScenarioSpec:
     """Read and validate a spec file (see :func:`load_spec`)."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise InvalidScenarios(
-            [Problem(path="$", message=f"cannot read {path}: {error}")]
-        ) from None
-    except json.JSONDecodeError as error:
-        message = f"malformed JSON at line {error.lineno}, column {error.colno}: {error.msg}"
-        raise InvalidScenarios([Problem(path="$", message=message)]) from None
+        data = read_json(path)
+    except InvalidDocument as error:
+        raise InvalidScenarios(error.problems) from None
     return load_spec(data)
 
 
@@ -326,7 +319,7 @@ def scenario_items(spec_path: Path, base_path: Path) -> tuple[ScenarioSpec, list
     allocator.validate.InvalidInstance
         When the base instance is not valid.
     """
-    from allocator.validate import load_instance, read_json
+    from allocator.validate import load_instance
 
     spec = read_spec(spec_path)
     data = read_json(base_path)

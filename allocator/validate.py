@@ -10,16 +10,21 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import json
-import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from allocator.calendar import working_dates
+from allocator.documents import (
+    LONE_SURROGATE,
+    NOT_FINITE,
+    InvalidDocument,
+    read_json,
+    unsound_values,
+)
 from allocator.schema import (
     Fixed,
     Horizon,
@@ -33,15 +38,8 @@ from allocator.schema import (
 )
 
 
-class InvalidInstance(ValueError):
+class InvalidInstance(InvalidDocument):
     """Raised when an instance has input errors; ``problems`` lists them with JSON paths."""
-
-    def __init__(self, problems: Sequence[Problem], data: Any = None) -> None:
-        self.problems = list(problems)
-        self.data = data  # the parsed input, when there was one
-        lines = "; ".join(f"{p.path}: {p.message}" for p in self.problems[:5])
-        more = f" (and {len(self.problems) - 5} more)" if len(self.problems) > 5 else ""
-        super().__init__(f"{len(self.problems)} input error(s): {lines}{more}")
 
 
 _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
@@ -82,17 +80,6 @@ MODEL_FIELD_OF_ERROR: dict[str, str] = {
 
 def _json_type(value: Any) -> str:
     return _JSON_TYPES.get(type(value), type(value).__name__)
-
-
-def _non_finite(data: Any, loc: tuple[int | str, ...] = ()) -> list[tuple[int | str, ...]]:
-    """Locations of NaN and infinite numbers (Python's ``json`` accepts them; JSON does not)."""
-    if isinstance(data, float) and not math.isfinite(data):
-        return [loc]
-    if isinstance(data, dict):
-        return [x for key, value in data.items() for x in _non_finite(value, (*loc, str(key)))]
-    if isinstance(data, list):
-        return [x for i, value in enumerate(data) for x in _non_finite(value, (*loc, i))]
-    return []
 
 
 def _replace(data: Any, loc: tuple[int | str, ...], value: Any) -> Any:
@@ -221,9 +208,13 @@ def validate(data: Any) -> list[Problem]:
     checks that need no horizon run even when the horizon is malformed). NaN and infinite
     numbers, which Python's ``json`` module accepts, are reported as such.
     """
+    found = unsound_values(data)
+    if found.fatal is not None:
+        return [found.fatal]
     problems: list[Problem] = []
-    for loc in _non_finite(data):
-        problems.append(Problem(path=json_path(loc), message="must be a finite number"))
+    marked = [(loc, NOT_FINITE) for loc in found.non_finite]
+    for loc, message in marked + [(loc, LONE_SURROGATE) for loc in found.surrogates]:
+        problems.append(Problem(path=json_path(loc), message=message))
         data = _replace(data, loc, None)
     try:
         instance = Instance.model_validate(data)
@@ -254,24 +245,16 @@ def load_instance(data: Any) -> Instance:
     return Instance.model_validate(data)
 
 
-def read_json(path: str | Path) -> Any:
-    """Parse a JSON file; unreadable or malformed files raise :class:`InvalidInstance`."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as error:
-        raise InvalidInstance([Problem(path="$", message=f"cannot read {path}: {error}")]) from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as error:
-        message = (
-            f"malformed JSON in {Path(path).name}: {error.msg.lower()} "
-            f"(line {error.lineno}, column {error.colno})"
-        )
-        raise InvalidInstance([Problem(path="$", message=message)]) from None
-
-
 def load_instance_file(path: str | Path) -> Instance:
-    """Read, parse and validate an instance file (see :func:`load_instance`)."""
+    """Read, parse and validate an instance file (see :func:`load_instance`).
+
+    Raises
+    ------
+    InvalidDocument
+        When the file cannot be read or parsed (:func:`allocator.documents.read_json`).
+    InvalidInstance
+        With every input error of the instance.
+    """
     return load_instance(read_json(path))
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
@@ -14,6 +13,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
+from allocator import documents
 from api.core.config import Settings
 from api.errors import ApiError
 from api.runner import Dispatcher
@@ -84,31 +84,23 @@ TenantDep = Annotated[str, Depends(get_tenant)]
 DispatcherDep = Annotated[Dispatcher, Depends(get_dispatcher)]
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
-
-
 def parse_json(raw: bytes) -> Any:
-    """Parse a JSON body; 400 with the position of the first error when it is malformed."""
+    """Parse a JSON body; 400 ``malformed_json`` naming where it is not JSON (the position
+    of a syntax error, or the paths of NaN, Infinity and lone surrogates, see
+    :func:`allocator.documents.parse_json`)."""
     if not raw.strip():
         raise ApiError(400, "the request body is empty; send the JSON document", code="empty_body")
     try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        message = f"the body is not UTF-8 text (byte {error.start})"
-        raise ApiError(400, message, code="malformed_json", details=[("$", message)]) from None
-    try:
-        return json.loads(text, parse_constant=_reject_constant)
-    except json.JSONDecodeError as error:
-        message = (
-            f"malformed JSON at line {error.lineno}, column {error.colno} "
-            f"(character {error.pos}): {error.msg}"
-        )
-        raise ApiError(400, message, code="malformed_json", details=[("$", message)]) from None
-    except ValueError as error:
-        raise ApiError(
-            400, str(error), code="malformed_json", details=[("$", str(error))]
-        ) from None
+        return documents.parse_json(raw, finite_only=True)
+    except documents.InvalidDocument as error:
+        first = error.problems[0]
+        message = first.message
+        if first.path != "$":
+            message = "the body is not sound JSON: " + "; ".join(
+                f"{p.path}: {p.message}" for p in error.problems[:3]
+            )
+        details = [(p.path, p.message) for p in error.problems]
+        raise ApiError(400, message, code="malformed_json", details=details) from None
 
 
 async def read_body(request: Request) -> bytes:

@@ -270,6 +270,31 @@ def test_malformed_json_is_400_with_the_position(client: TestClient) -> None:
     assert client.get("/healthz").status_code == 200  # still serving
 
 
+@pytest.mark.parametrize(
+    ("body", "path", "message"),
+    [
+        (b'{"name": ' + b"[" * 600 + b"]" * 600 + b"}", "$.name[0]", "nested too deeply"),
+        (b'{"name": ' + b"[" * 5000 + b"]" * 5000 + b"}", "$", "nested too deeply"),
+        (b'{"name": "a", "solver": {"seed": NaN}}', "$.solver.seed", "finite number"),
+        (b'{"name": "x\\ud800"}', "$.name", "lone UTF-16 surrogate"),
+        (b'{"solver": {"seed": ' + b"7" * 5000 + b"}}", "$", "more than 4,300 digits"),
+        (b'{"name": "caf\xe9"}', "$", "not UTF-8 text (byte 13)"),
+    ],
+    ids=["deep", "deeper-than-the-parser", "nan", "surrogate", "long-integer", "latin-1"],
+)
+def test_bodies_that_are_not_sound_json_are_400_with_the_path(
+    client: TestClient, body: bytes, path: str, message: str
+) -> None:
+    headers = {"content-type": "application/json"}
+    for route in ("/v1/instances/validate", "/v1/solve", "/v1/jobs", "/v1/plans/check"):
+        error = assert_error(client.post(route, content=body, headers=headers), 400)
+        assert error["code"] == "malformed_json"
+        (detail,) = error["details"]
+        assert detail["path"].startswith(path) and message in detail["message"], error
+        assert message in error["message"]
+    assert client.get("/healthz").status_code == 200
+
+
 def test_time_limit_above_the_maximum_is_422(client: TestClient) -> None:
     error = assert_error(client.post("/v1/jobs", json=demo(), params={"time_limit": 1e9}), 422)
     assert error["details"] == [

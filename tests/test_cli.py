@@ -131,6 +131,30 @@ def test_validate_malformed_json_exits_2(tmp_path: Path) -> None:
     assert "malformed JSON" in output(result) and "line 2," in output(result)
 
 
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (b'{"name": "caf\xe9"}', "not UTF-8 text"),
+        (b'{"name": ' + b"[" * 3000 + b"]" * 3000 + b"}", "nested too deeply"),
+        (b'{"solver": {"seed": ' + b"7" * 5000 + b"}}", "more than 4,300 digits"),
+    ],
+    ids=["latin-1", "deep", "long-integer"],
+)
+def test_files_python_cannot_read_exit_2_without_a_traceback(
+    tmp_path: Path, raw: bytes, message: str
+) -> None:
+    path = tmp_path / "odd.json"
+    path.write_bytes(raw)
+    for command in (["validate", path], ["solve", path, "-o", tmp_path / "plan.json"]):
+        result = run(*command)
+        assert result.returncode == 2, output(result)
+        assert message in output(result) and "Traceback" not in output(result)
+    assert read_plan(tmp_path / "plan.json").status == "invalid"
+    result = run("batch", path, "-o", tmp_path / "out", "--time-limit", 1)
+    assert result.returncode == 1, output(result)
+    assert message in (tmp_path / "out" / "summary.csv").read_text(encoding="utf-8")
+
+
 def test_solve_bad_file_exits_2_and_writes_an_invalid_plan(tmp_path: Path) -> None:
     plan_path = tmp_path / "plan.json"
     result = run("solve", write(tmp_path / "bad.json", BAD), "-o", plan_path, "--time-limit", 5)

@@ -16,7 +16,16 @@ from typing import Any
 import pytest
 from conftest import INSTANCES, instance_dict, person, solve_checked
 
-from allocator import InvalidInstance, Problem, SolveOptions, check_plan, load_instance, solve
+from allocator import (
+    InvalidDocument,
+    InvalidInstance,
+    Problem,
+    SolveOptions,
+    check_plan,
+    load_instance,
+    solve,
+)
+from allocator.documents import LONE_SURROGATE, MAX_DEPTH, NOT_FINITE, TOO_DEEP
 from allocator.validate import load_instance_file, read_json, validate
 
 Data = dict[str, Any]
@@ -697,16 +706,16 @@ def test_load_instance_returns_the_instance_when_valid() -> None:
 def test_malformed_json_gives_the_root_path_and_the_position(tmp_path: Path) -> None:
     path = tmp_path / "broken.json"
     path.write_text('{\n  "name": "x",\n  "horizon": {"start": "2027-01-04",,}\n}\n')
-    with pytest.raises(InvalidInstance) as raised:
+    with pytest.raises(InvalidDocument) as raised:
         read_json(path)
     (problem,) = raised.value.problems
     assert problem.path == "$"
-    assert "malformed JSON" in problem.message
+    assert problem.message.startswith("broken.json: malformed JSON")
     assert "line 3" in problem.message and "column 37" in problem.message
 
 
 def test_a_missing_file_is_a_clean_problem(tmp_path: Path) -> None:
-    with pytest.raises(InvalidInstance) as raised:
+    with pytest.raises(InvalidDocument) as raised:
         load_instance_file(tmp_path / "nowhere.json")
     (problem,) = raised.value.problems
     assert problem.path == "$" and "cannot read" in problem.message
@@ -729,8 +738,55 @@ def test_nan_in_a_json_file_is_reported_with_its_path(tmp_path: Path) -> None:
     with pytest.raises(InvalidInstance) as raised:
         load_instance_file(path)
     assert [(p.path, p.message) for p in raised.value.problems] == [
-        ("$.specialists[0].cost_per_hour", "must be a finite number")
+        ("$.specialists[0].cost_per_hour", NOT_FINITE)
     ]
+
+
+def _nested(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+@pytest.mark.parametrize(
+    ("raw", "path", "message"),
+    [
+        (b'{"name": ' + _nested(600).encode() + b"}", "$.name" + "[0]" * 31, "nested too deeply"),
+        (b'{"name": ' + _nested(5_000).encode() + b"}", "$", "nested too deeply"),
+        (b'{"name": "caf\xe9"}', "$", "not UTF-8 text (byte 13)"),
+        (b'{"solver": {"seed": ' + b"9" * 5000 + b"}}", "$", "more than 4,300 digits"),
+        (b'{"name": "x\\ud800y"}', "$.name", LONE_SURROGATE),
+        (b'{"tasks": [{"\\udfff": 1}]}', "$.tasks[0]", LONE_SURROGATE),
+    ],
+    ids=["deep", "deeper-than-the-parser", "latin-1", "long-integer", "surrogate", "key"],
+)
+def test_a_file_that_is_not_sound_json_is_one_clean_problem(
+    tmp_path: Path, raw: bytes, path: str, message: str
+) -> None:
+    file = tmp_path / "odd.json"
+    file.write_bytes(raw)
+    with pytest.raises(InvalidDocument) as raised:
+        load_instance_file(file)
+    (problem,) = raised.value.problems
+    assert problem.path == path and message in problem.message
+
+
+def test_nesting_in_python_data_is_reported_with_its_path_not_a_recursion_error() -> None:
+    deep: Any = "x"
+    for _ in range(3 * MAX_DEPTH):
+        deep = [deep]
+    data = mutated(_set(("name",), deep))
+    assert validate(data) == [Problem(path="$.name" + "[0]" * (MAX_DEPTH - 1), message=TOO_DEEP)]
+    deepest: Any = []
+    for _ in range(5_000):  # beyond Python's recursion limit
+        deepest = [deepest]
+    assert [p.message for p in validate({"name": deepest})] == [TOO_DEEP]
+
+
+def test_lone_surrogates_are_reported_with_the_other_problems() -> None:
+    data = mutated(_set((*S0, "id"), "a\udc80"))
+    _set((*S0, "cost_per_hour"), -1)(data)
+    problems = {(p.path, p.message) for p in validate(data)}
+    assert ("$.specialists[0].id", LONE_SURROGATE) in problems
+    assert any(path == "$.specialists[0].cost_per_hour" for path, _ in problems)
 
 
 def test_validation_does_not_change_its_input() -> None:
