@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from enum import StrEnum
 from typing import Annotated, Any, Final, Literal
 
@@ -66,12 +67,18 @@ def _quarter_hours(value: float) -> float:
     return value
 
 
+_HHMM_RANGE = re.compile(r"\s*(\d\d:\d\d)\s*-\s*(\d\d:\d\d)\s*")
+
+
 def _hhmm_range(value: str) -> str:
-    """``"HH:MM-HH:MM"``, local time; an end before the start is a night shift that ends the
-    next day (``"18:30-03:30"``, see :func:`allocator.calendar.overlap_hours`); never empty."""
+    """``"HH:MM-HH:MM"``, local time (no seconds, no UTC offset: the zone is ``timezone``);
+    an end before the start is a night shift that ends the next day (``"18:30-03:30"``, see
+    :func:`allocator.calendar.overlap_hours`); never empty."""
+    shape = _HHMM_RANGE.fullmatch(value)
     try:
-        start, end = value.split("-")
-        t0, t1 = dt.time.fromisoformat(start.strip()), dt.time.fromisoformat(end.strip())
+        if shape is None:
+            raise ValueError(value)
+        t0, t1 = (dt.time.fromisoformat(part) for part in shape.groups())
     except ValueError as exc:
         raise ValueError("work_hours must look like '09:00-17:00'") from exc
     if t1 == t0:

@@ -268,6 +268,14 @@ ENGINE_LIMITS: dict[tuple[str, str], float] = {
 and 1/400 currency units, so absurd magnitudes would overflow CP-SAT (far above any real
 rate, effort or onboarding)."""
 
+EARLIEST_DATE, LATEST_DATE = dt.date(1900, 1, 1), dt.date(2999, 12, 31)
+"""Range of a horizon's dates (a year such as 0207 or 9999 is a typing slip, and dates at
+the ends of Python's calendar cannot be shifted across time zones)."""
+
+MAX_HORIZON_DAYS = 3660
+"""Longest horizon, in calendar days (ten years): a plan is made for at most that long
+(longer ones belong in several instances), and the model grows with every date."""
+
 MAX_SEED = 2**31 - 1
 """CP-SAT's ``random_seed`` is a 32-bit integer."""
 
@@ -280,7 +288,11 @@ class _Collector:
         horizon: Horizon | None = instance.horizon
         # No in-horizon checks without a horizon (malformed) or with an inverted one (every
         # date would be "outside" it; the inversion itself is reported).
-        sound = horizon is not None and horizon.start <= horizon.end
+        sound = (
+            horizon is not None
+            and EARLIEST_DATE <= horizon.start <= horizon.end <= LATEST_DATE
+            and (horizon.end - horizon.start).days < MAX_HORIZON_DAYS
+        )
         self.start = horizon.start if sound and horizon else None
         self.end = horizon.end if sound and horizon else None
 
@@ -330,6 +342,25 @@ class _Collector:
             self.add(path, f"unknown {what} {value!r}")
 
 
+def _horizon_problems(c: _Collector, h: Horizon) -> None:
+    """Dates out of range, an inverted or too long horizon, no working dates, holidays
+    outside the horizon."""
+    for name, day in (("start", h.start), ("end", h.end)):
+        if not EARLIEST_DATE <= day <= LATEST_DATE:
+            c.add(f"$.horizon.{name}", f"{day} is out of range ({EARLIEST_DATE}..{LATEST_DATE})")
+    if c.start is None:  # (the holidays are then not checked: see _Collector)
+        if EARLIEST_DATE <= h.end < h.start <= LATEST_DATE:
+            c.add("$.horizon.end", f"end {h.end} is before start {h.start}")
+        elif EARLIEST_DATE <= h.start <= h.end <= LATEST_DATE:
+            days = (h.end - h.start).days + 1
+            c.add("$.horizon.end", f"the horizon spans {days:,} days; at most {MAX_HORIZON_DAYS:,}")
+        return
+    if not working_dates(h):
+        c.add("$.horizon", "the horizon has no working dates")
+    for i, day in enumerate(h.holidays):
+        c.date_in_horizon(f"$.horizon.holidays[{i}]", day)
+
+
 def cross_reference_problems(
     instance: Instance,
     positions: dict[str, list[int]] | None = None,
@@ -345,12 +376,7 @@ def cross_reference_problems(
     c = _Collector(instance, positions)
     h: Horizon | None = instance.horizon
     if h is not None:
-        if h.end < h.start:
-            c.add("$.horizon.end", f"end {h.end} is before start {h.start}")
-        elif not working_dates(h):
-            c.add("$.horizon", "the horizon has no working dates")
-        for i, day in enumerate(h.holidays):
-            c.date_in_horizon(f"$.horizon.holidays[{i}]", day)
+        _horizon_problems(c, h)
 
     raw = raw_ids or {}
     ids = {

@@ -287,6 +287,14 @@ CASES: list[tuple[str, Callable[[Data], object], str, str]] = [
     ("date-fixed", _set((*F1, "date"), "2027-03-01"), "$.fixed[1].date", "outside the horizon"),
     # end before start
     ("order-horizon", _set(("horizon", "end"), "2027-01-01"), "$.horizon.end", "before start"),
+    ("last-date", _set(("horizon", "end"), "9999-12-31"), "$.horizon.end", "out of range"),
+    ("first-date", _set(("horizon", "start"), "0001-01-01"), "$.horizon.start", "out of range"),
+    (
+        "eleven-years",
+        _set(("horizon", "end"), "2037-12-31"),
+        "$.horizon.end",
+        "spans 4,015 days; at most 3,660",
+    ),
     ("order-wp", _set((*W0, "start"), "2027-01-07"), "$.workplaces[0].end", "is before start"),
     (
         "order-wp-2",
@@ -474,6 +482,18 @@ CASES: list[tuple[str, Callable[[Data], object], str, str]] = [
         _set((*P0, "work_hours"), "25:00-26:00"),
         "$.projects[0].work_hours",
         "must look like",
+    ),
+    (
+        "hours-offset",
+        _set((*S0, "work_hours"), "09:00+05:00-17:00"),
+        "$.specialists[0].work_hours",
+        "must look like '09:00-17:00'",
+    ),
+    (
+        "hours-seconds",
+        _set((*P0, "work_hours"), "09:00:30-17:00"),
+        "$.projects[0].work_hours",
+        "must look like '09:00-17:00'",
     ),
     # fixed assignments
     ("fixed-both", _set((*F0, "task"), "t"), "$.fixed[0]", "exactly one of 'workplace' or 'task'"),
