@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import io
+import re
+from typing import Any
+from urllib.parse import quote
 
 import pandas as pd
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from allocator import Instance, Plan
 from allocator.kpis import PLAN_TABLES, assignments_frame, plan_tables
@@ -12,6 +16,23 @@ from allocator.kpis import PLAN_TABLES, assignments_frame, plan_tables
 CSV_TYPE = "text/csv; charset=utf-8"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SHEETS = PLAN_TABLES
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def attachment(filename: str) -> dict[str, str]:
+    """The ``Content-Disposition`` header of a download named ``filename``: an ASCII
+    fallback (other characters as ``_``) and the exact name in RFC 5987's ``filename*``
+    (percent-encoded UTF-8), so quotes, line breaks and any script are safe."""
+    fallback = _UNSAFE.sub("_", filename).strip("_.") or "plan"
+    exact = quote(filename, safe="")
+    return {"Content-Disposition": f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{exact}"}
+
+
+def _cell_text(value: Any) -> Any:
+    """A cell Excel can hold: control characters (which openpyxl refuses) become U+FFFD."""
+    return ILLEGAL_CHARACTERS_RE.sub("\ufffd", value) if isinstance(value, str) else value
 
 
 def assignments_csv(plan: Plan) -> bytes:
@@ -25,5 +46,7 @@ def plan_workbook(instance: Instance, plan: Plan) -> bytes:
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
         for name in SHEETS:
-            frames[name].to_excel(writer, sheet_name=name, index=False)
+            frame = frames[name].map(_cell_text)
+            frame.columns = [_cell_text(column) for column in frame.columns]
+            frame.to_excel(writer, sheet_name=name, index=False)
     return buffer.getvalue()

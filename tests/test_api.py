@@ -10,8 +10,10 @@ import csv
 import io
 import json
 import os
+import re
 import signal
 import time
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -178,6 +180,31 @@ def test_submit_poll_and_fetch_the_plan_in_every_format(client: TestClient) -> N
     assert book["assignments"].max_row == len(plan.assignments) + 1
 
     assert_error(client.get(f"/v1/jobs/{job['id']}/plan", params={"format": "pdf"}), 422)
+
+
+def test_downloads_of_any_instance_name_have_a_safe_header(client: TestClient) -> None:
+    data = demo()
+    data["name"] = 'Plan "Q1"\r\nX-Evil: 1 – Київ 日本'
+    extra = {**data["specialists"][0], "id": "bell\u0007ring", "familiar_projects": []}
+    data["specialists"].append(extra)  # a control character, which Excel cannot hold
+    job = wait_job(client, submit(client, data, time_limit=3)["id"])
+    assert job["status"] == "done", job
+    for form, suffix in (("csv", "-assignments.csv"), ("xlsx", ".xlsx")):
+        response = client.get(f"/v1/jobs/{job['id']}/plan", params={"format": form})
+        assert response.status_code == 200, response.text
+        assert "x-evil" not in response.headers
+        header = response.headers["content-disposition"]
+        fallback = re.fullmatch(
+            r'attachment; filename="([A-Za-z0-9._-]+)"; filename\*=(.+)', header
+        )
+        assert fallback is not None, header
+        assert fallback[1].endswith(f"{job['id'][:8]}{suffix}")
+        exact = urllib.parse.unquote(fallback[2].removeprefix("UTF-8''"))
+        assert exact == f"{data['name']}-{job['id'][:8]}{suffix}"
+    book = openpyxl.load_workbook(io.BytesIO(response.content), read_only=True)
+    cells = {cell for row in book["specialists"].iter_rows(values_only=True) for cell in row}
+    assert "bell\ufffdring" in cells
+    checked(data, client.get(f"/v1/jobs/{job['id']}/plan").json())
 
 
 def test_submit_a_multipart_upload(client: TestClient) -> None:

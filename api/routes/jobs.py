@@ -19,7 +19,7 @@ from allocator import Instance, Plan
 from api.deps import DispatcherDep, PayloadDep, SessionDep, SettingsDep, TenantDep
 from api.errors import ApiError
 from api.examples import instance_body
-from api.exports import CSV_TYPE, XLSX_TYPE, assignments_csv, plan_workbook
+from api.exports import CSV_TYPE, XLSX_TYPE, assignments_csv, attachment, plan_workbook
 from api.routes.common import checked_time_limit, effective_time_limit, errors, load_valid_instance
 from api.schemas import JobList, JobOut
 from api.store import Job, Status, active_jobs, as_utc, utcnow
@@ -238,11 +238,11 @@ def get_plan(
     plan = Plan.model_validate_json(job.plan_json)
     name = f"{job.name or 'plan'}-{job.id[:8]}"
     if format == "csv":
-        disposition = {"Content-Disposition": f'attachment; filename="{name}-assignments.csv"'}
-        return Response(assignments_csv(plan), media_type=CSV_TYPE, headers=disposition)
+        headers = attachment(f"{name}-assignments.csv")
+        return Response(assignments_csv(plan), media_type=CSV_TYPE, headers=headers)
     instance = Instance.model_validate_json(job.instance_json)
-    disposition = {"Content-Disposition": f'attachment; filename="{name}.xlsx"'}
-    return Response(plan_workbook(instance, plan), media_type=XLSX_TYPE, headers=disposition)
+    headers = attachment(f"{name}.xlsx")
+    return Response(plan_workbook(instance, plan), media_type=XLSX_TYPE, headers=headers)
 
 
 def _request_cancel(session: Session, job_id: str) -> None:
