@@ -394,9 +394,11 @@ def cross_reference_problems(
             c.span(f"{path}.unavailable[{j}]", span.start, span.end, "end")
         for j, project in enumerate(s.familiar_projects):
             c.known(f"{path}.familiar_projects[{j}]", project, projects, "project")
+        roles: set[str] = set()
         for j, role in enumerate(s.roles):
-            if s.roles.index(role) != j:
+            if role in roles:
                 c.add(f"{path}.roles[{j}]", f"duplicate role {role!r}")
+            roles.add(role)
 
     for name, end in (("workplaces", "end"), ("tasks", "due")):
         for path, item in c.items(name):
