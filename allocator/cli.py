@@ -97,6 +97,50 @@ def _invalid_plan(data: Any, problems: list[Problem]) -> Plan:
     )
 
 
+def _output_problem(path: Path, folder: bool) -> str | None:
+    """Why ``path`` cannot be written, as a file or (``folder``) as a folder of files;
+    ``None`` when it can. Creates the missing folders on the way, as writing would."""
+    if folder and path.exists() and not path.is_dir():
+        return f"{path} is a file, not a folder"
+    if not folder and path.is_dir():
+        return f"{path} is a folder; give a file name"
+    where = path if folder else path.parent
+    try:
+        where.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        return f"cannot create the folder {where}: a file is in the way"
+    except OSError as error:
+        return f"cannot create the folder {where}: {error.strerror or error}"
+    if not os.access(where, os.W_OK | os.X_OK):
+        return f"cannot write in {where}: permission denied"
+    if not folder and path.exists() and not os.access(path, os.W_OK):
+        return f"cannot overwrite {path}: permission denied"
+    return None
+
+
+def _check_outputs(*outputs: tuple[Path | None, bool]) -> None:
+    """Exit 2 before any work when an output (path, is a folder) cannot be written."""
+    problems = [
+        problem
+        for path, folder in outputs
+        if path is not None and (problem := _output_problem(path, folder)) is not None
+    ]
+    for problem in problems:
+        console.print(f"[red]{problem}[/]")
+    if problems:
+        raise typer.Exit(Exit.INVALID)
+
+
+@contextmanager
+def _writing(what: str) -> Iterator[None]:
+    """Exit 2 with a clear line when writing outputs fails after all (disk full, races)."""
+    try:
+        yield
+    except OSError as error:
+        console.print(f"[red]could not write {what}: {error.strerror or error}[/]")
+        raise typer.Exit(Exit.INVALID) from None
+
+
 def _write_json(path: Path, payload: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(payload, indent=1, default=str) + "\n", encoding="utf-8")
@@ -231,13 +275,15 @@ def solve_command(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or tables.")] = False,
 ) -> None:
     """Solve an instance into a plan, checked by the independent checker."""
+    _check_outputs((output, False), (csv, True))
     try:
         _, instance = _load(instance_path)
     except InvalidDocument as error:
         console.print(_problems_table(error.problems))
         if output is not None:
             plan = _invalid_plan(error.data, error.problems)
-            _write_json(output, plan.model_dump(mode="json"))
+            with _writing("the plan"):
+                _write_json(output, plan.model_dump(mode="json"))
         raise typer.Exit(Exit.INVALID) from None
 
     options = SolveOptions(time_limit=time_limit, workers=workers, stop=threading.Event())
@@ -248,10 +294,11 @@ def solve_command(
             with _ProgressLine() as progress_line:
                 options.progress = progress_line.update
                 plan = solve(instance, options)
-    if output is not None:
-        _write_json(output, plan.model_dump(mode="json"))
-    if csv is not None and plan.status in ("optimal", "feasible"):
-        write_csv(instance, plan, csv)
+    with _writing("the plan"):
+        if output is not None:
+            _write_json(output, plan.model_dump(mode="json"))
+        if csv is not None and plan.status in ("optimal", "feasible"):
+            write_csv(instance, plan, csv)
     report = check_plan(instance, plan)
     if not quiet:
         out.print(_summary(plan))
@@ -324,6 +371,7 @@ def generate(
     """Generate a seeded, realistic instance."""
     from allocator.generate import GeneratorConfig, write_instance
 
+    _check_outputs((output, False))
     config = GeneratorConfig(
         seed=seed,
         specialists=specialists,
@@ -334,7 +382,8 @@ def generate(
         vendors=vendors,
         name=name,
     )
-    write_instance(config, output)
+    with _writing("the instance"):
+        write_instance(config, output)
     out.print(f"wrote {output}")
 
 
@@ -393,6 +442,7 @@ def batch_command(
     """
     from allocator import batch
 
+    _check_outputs((outdir, True))
     try:
         items, summarize, title = _batch_items(inputs, scenarios)
     except batch.InputError as error:

@@ -155,6 +155,29 @@ def test_files_python_cannot_read_exit_2_without_a_traceback(
     assert message in (tmp_path / "out" / "summary.csv").read_text(encoding="utf-8")
 
 
+@pytest.mark.parametrize(
+    ("command", "message"),
+    [
+        (["solve", DEMO, "-o", "{dir}"], "is a folder; give a file name"),
+        (["solve", DEMO, "-o", "{file}/plan.json"], "cannot create the folder"),
+        (["solve", DEMO, "--csv", "{file}"], "is a file, not a folder"),
+        (["generate", "-o", "{dir}"], "is a folder; give a file name"),
+        (["batch", DEMO, "-o", "{file}"], "is a file, not a folder"),
+    ],
+    ids=["plan-into-a-folder", "plan-under-a-file", "csv-into-a-file", "generate", "batch"],
+)
+def test_outputs_that_cannot_be_written_exit_2_before_solving(
+    tmp_path: Path, command: list[Any], message: str
+) -> None:
+    a_file = tmp_path / "taken.txt"
+    a_file.write_text("keep me")
+    args = [str(x).format(dir=tmp_path, file=a_file) for x in command]
+    result = run(*args, "--time-limit", 60) if command[0] != "generate" else run(*args)
+    assert result.returncode == 2, output(result)
+    assert message in output(result) and "Traceback" not in output(result)
+    assert a_file.read_text() == "keep me"
+
+
 def test_solve_bad_file_exits_2_and_writes_an_invalid_plan(tmp_path: Path) -> None:
     plan_path = tmp_path / "plan.json"
     result = run("solve", write(tmp_path / "bad.json", BAD), "-o", plan_path, "--time-limit", 5)
