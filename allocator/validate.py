@@ -429,6 +429,12 @@ def cross_reference_problems(
                 f"workplace {fill.workplace!r} is listed more than once",
             )
         listed.add(fill.workplace)
+    for j, row in enumerate(previous.assignments if previous is not None else []):
+        if (row.workplace is None) == (row.task is None):
+            c.add(
+                f"$.previous_plan.assignments[{j}]",
+                "an assignment names exactly one of 'workplace' or 'task'",
+            )
 
     c.limits()
     if instance.solver.seed > MAX_SEED:
