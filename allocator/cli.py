@@ -28,7 +28,7 @@ from allocator.documents import InvalidDocument, read_json
 from allocator.kpis import plan_tables
 from allocator.schema import Instance, Plan, Problem
 from allocator.solve import Progress, SolveOptions, solve
-from allocator.validate import load_instance
+from allocator.validate import load_instance, load_plan
 
 app = typer.Typer(
     add_completion=False,
@@ -334,12 +334,14 @@ def check(
     """Check a plan against an instance: every hard rule, objective value, bound, gap and KPI."""
     try:
         _, instance = _load(instance_path)
-        plan = Plan.model_validate(read_json(plan_path))
     except InvalidDocument as error:
         out.print(_problems_table(error.problems))
         raise typer.Exit(Exit.INVALID) from None
-    except (ValueError, OverflowError) as error:
-        out.print(f"[red]{plan_path} is not a valid plan:[/] {error}")
+    try:
+        plan = load_plan(read_json(plan_path))
+    except InvalidDocument as error:
+        out.print(f"[red]{plan_path} is not a valid plan[/]")
+        out.print(_problems_table(error.problems))
         raise typer.Exit(Exit.INVALID) from None
     report = check_plan(instance, plan)
     table = Table(title="recomputed objective", title_justify="left")

@@ -29,6 +29,7 @@ from allocator.schema import (
     Fixed,
     Horizon,
     Instance,
+    Plan,
     Problem,
     Project,
     SolverSettings,
@@ -78,7 +79,8 @@ MODEL_FIELD_OF_ERROR: dict[str, str] = {
 """Errors raised by a model-level validator that belong to one of the model's fields."""
 
 
-def _json_type(value: Any) -> str:
+def json_type(value: Any) -> str:
+    """The JSON name of a parsed value's type: ``an array``, ``a string``, ..."""
     return _JSON_TYPES.get(type(value), type(value).__name__)
 
 
@@ -94,6 +96,20 @@ def _replace(data: Any, loc: tuple[int | str, ...], value: Any) -> Any:
     return items
 
 
+def _sound(data: Any) -> tuple[Any, list[Problem], bool]:
+    """``data`` with its NaN, infinite numbers and lone surrogates replaced by ``None``, the
+    problems they are, and whether a problem stops reading (too deep, see
+    :func:`allocator.documents.unsound_values`)."""
+    found = unsound_values(data)
+    if found.fatal is not None:
+        return data, [found.fatal], True
+    marked = [(loc, NOT_FINITE) for loc in found.non_finite]
+    marked += [(loc, LONE_SURROGATE) for loc in found.surrogates]
+    for loc, _ in marked:
+        data = _replace(data, loc, None)
+    return data, [Problem(path=json_path(loc), message=message) for loc, message in marked], False
+
+
 def _pydantic_problems(error: ValidationError) -> list[Problem]:
     problems = []
     for item in error.errors(include_url=False):
@@ -104,7 +120,7 @@ def _pydantic_problems(error: ValidationError) -> list[Problem]:
         elif item["type"] == "missing":
             message = "required field is missing"
         elif item["type"] in ("model_type", "model_attributes_type", "dict_type"):
-            message = f"expected a JSON object, not {_json_type(item['input'])}"
+            message = f"expected a JSON object, not {json_type(item['input'])}"
         if message in MODEL_FIELD_OF_ERROR:
             loc.append(MODEL_FIELD_OF_ERROR[message])
         problems.append(Problem(path=json_path(loc), message=message))
@@ -208,14 +224,9 @@ def validate(data: Any) -> list[Problem]:
     checks that need no horizon run even when the horizon is malformed). NaN and infinite
     numbers, which Python's ``json`` module accepts, are reported as such.
     """
-    found = unsound_values(data)
-    if found.fatal is not None:
-        return [found.fatal]
-    problems: list[Problem] = []
-    marked = [(loc, NOT_FINITE) for loc in found.non_finite]
-    for loc, message in marked + [(loc, LONE_SURROGATE) for loc in found.surrogates]:
-        problems.append(Problem(path=json_path(loc), message=message))
-        data = _replace(data, loc, None)
+    data, problems, fatal = _sound(data)
+    if fatal:
+        return problems
     try:
         instance = Instance.model_validate(data)
     except ValidationError as error:
@@ -243,6 +254,41 @@ def load_instance(data: Any) -> Instance:
     if problems:
         raise InvalidInstance(problems, data)
     return Instance.model_validate(data)
+
+
+class InvalidPlan(InvalidDocument):
+    """Raised when a plan document is malformed; ``problems`` lists them with JSON paths."""
+
+    noun = "plan error(s)"
+
+
+def plan_problems(data: Any) -> list[Problem]:
+    """Every field error of ``data`` (a parsed JSON plan) with its JSON path; ``[]`` when it
+    is a well-formed plan (whether it keeps the rules is :func:`allocator.check.check_plan`'s
+    question). NaN and infinite numbers are reported as such."""
+    data, problems, fatal = _sound(data)
+    if fatal:
+        return problems
+    try:
+        Plan.model_validate(data)
+    except ValidationError as error:
+        seen = {p.path for p in problems}
+        problems += [p for p in _pydantic_problems(error) if p.path not in seen]
+    return problems
+
+
+def load_plan(data: Any) -> Plan:
+    """Validate ``data`` as a plan and return it.
+
+    Raises
+    ------
+    InvalidPlan
+        With every field error, each with its JSON path (see :func:`plan_problems`).
+    """
+    problems = plan_problems(data)
+    if problems:
+        raise InvalidPlan(problems, data)
+    return Plan.model_validate(data)
 
 
 def load_instance_file(path: str | Path) -> Instance:

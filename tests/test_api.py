@@ -476,6 +476,20 @@ def test_check_a_plan_and_a_tampered_plan(client: TestClient) -> None:
     del bad["horizon"]
     error = assert_error(client.post("/v1/plans/check", json={"instance": bad, "plan": plan}), 422)
     assert error["details"][0]["path"] == "$.instance.horizon"
+    # every problem at once: the instance's and the plan's, in JSON paths and plain words
+    odd = {**plan, "assignments": [{**plan["assignments"][0], "hours": 2.3}]}
+    body = {"instance": bad, "plan": odd, "note": 1}
+    error = assert_error(client.post("/v1/plans/check", json=body), 422)
+    assert error["details"] == [{"path": "$.note", "message": "unknown field"}]
+    del body["note"]
+    error = assert_error(client.post("/v1/plans/check", json=body), 422, "invalid_instance")
+    assert [d["path"] for d in error["details"]] == [
+        "$.instance.horizon",
+        "$.plan.assignments[0].hours",
+    ]
+    assert error["details"][1]["message"] == "hours must be a multiple of 0.25"
+    error = assert_error(client.post("/v1/plans/check", json=[plan]), 422)
+    assert error["details"] == [{"path": "$", "message": "expected a JSON object, not an array"}]
 
 
 # ----------------------------------------------------------------------------- other services

@@ -269,6 +269,24 @@ def test_check_with_a_file_that_is_not_a_plan_exits_2(demo_run: tuple[Path, Path
     assert "not a valid plan" in output(result)
 
 
+def test_check_a_malformed_plan_lists_every_problem_by_json_path(
+    demo_run: tuple[Path, Path, str], tmp_path: Path
+) -> None:
+    def malformed(plan: dict[str, Any]) -> None:
+        plan["assignments"][0]["hours"] = 2.3
+        plan["assignments"][1]["date"] = "soon"
+        plan["status"] = "great"
+
+    result = run("check", DEMO, _tampered(demo_run[0], tmp_path, malformed))
+    assert result.returncode == 2, output(result)
+    text = output(result)
+    assert "3 input error(s)" in text
+    for path in ("$.assignments[0].hours", "$.assignments[1].date", "$.status"):
+        assert path in text
+    assert "multiple of 0.25" in text
+    assert "pydantic" not in text and "Value error" not in text and "Traceback" not in text
+
+
 def test_check_a_plan_with_infinite_hours_exits_2(
     demo_run: tuple[Path, Path, str], tmp_path: Path
 ) -> None:

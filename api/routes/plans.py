@@ -2,34 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
-from pydantic import ValidationError
 
-from allocator import Plan, check_plan
-from allocator.validate import json_path
+from allocator import Instance, Plan, check_plan
+from allocator.validate import json_path, json_type, plan_problems
 from api.deps import PayloadDep, TenantDep
 from api.errors import ApiError
 from api.examples import check_body
-from api.routes.common import errors, load_valid_instance, out_of_range
+from api.routes.common import errors, instance_problems
 from api.schemas import CheckResult, Detail, ViolationOut
 
 router = APIRouter(prefix="/v1/plans", tags=["plans"])
 
-
-def _plan(data: Any) -> Plan:
-    try:
-        return Plan.model_validate(data)
-    except ValidationError as error:
-        details = [
-            Detail(path=json_path(("plan", *item["loc"])), message=item["msg"])
-            for item in error.errors(include_url=False)
-        ]
-        raise ApiError(422, "the plan is malformed", code="invalid_plan", details=details) from None
-    except OverflowError:
-        details = out_of_range(data, "$.plan")
-        raise ApiError(422, "the plan is malformed", code="invalid_plan", details=details) from None
+BODY = ("instance", "plan")
 
 
 @router.post(
@@ -42,14 +27,26 @@ def _plan(data: Any) -> Plan:
     openapi_extra=check_body(),
 )
 def check(data: PayloadDep, _tenant: TenantDep) -> CheckResult:
+    message = "the body must be an object {instance, plan}"
     if not isinstance(data, dict):
-        raise ApiError(422, "the body must be an object {instance, plan}", details=[("$", "")])
-    missing = [key for key in ("instance", "plan") if key not in data]
-    if missing:
-        details = [(f"$.{key}", "required field is missing") for key in missing]
-        raise ApiError(422, "the body must be an object {instance, plan}", details=details)
-    instance = load_valid_instance(data["instance"], prefix="$.instance")
-    report = check_plan(instance, _plan(data["plan"]))
+        raise ApiError(
+            422, message, details=[("$", f"expected a JSON object, not {json_type(data)}")]
+        )
+    details = [(f"$.{key}", "required field is missing") for key in BODY if key not in data]
+    details += [(json_path((key,)), "unknown field") for key in data if key not in BODY]
+    if details:
+        raise ApiError(422, message, details=details)
+    problems = instance_problems(data["instance"], prefix="$.instance")
+    problems += [
+        Detail(path="$.plan" + p.path.removeprefix("$"), message=p.message)
+        for p in plan_problems(data["plan"])
+    ]
+    if problems:
+        bad_instance = problems[0].path.startswith("$.instance")
+        code = "invalid_instance" if bad_instance else "invalid_plan"
+        raise ApiError(422, f"{len(problems)} input error(s)", code=code, details=problems)
+    instance, plan = Instance.model_validate(data["instance"]), Plan.model_validate(data["plan"])
+    report = check_plan(instance, plan)
     return CheckResult(
         ok=report.ok,
         violations=[ViolationOut(rule=v.rule, message=v.message) for v in report.violations],
