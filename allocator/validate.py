@@ -12,6 +12,7 @@ import contextlib
 import datetime as dt
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +66,7 @@ def json_path(loc: Iterable[int | str]) -> str:
 
 _JSON_TYPES: dict[type, str] = {
     list: "an array",
+    dict: "an object",
     str: "a string",
     bool: "a boolean",
     int: "a number",
@@ -121,6 +123,8 @@ def _pydantic_problems(error: ValidationError) -> list[Problem]:
             message = "required field is missing"
         elif item["type"] in ("model_type", "model_attributes_type", "dict_type"):
             message = f"expected a JSON object, not {json_type(item['input'])}"
+        elif item["type"] == "list_type":
+            message = f"expected a JSON array, not {json_type(item['input'])}"
         if message in MODEL_FIELD_OF_ERROR:
             loc.append(MODEL_FIELD_OF_ERROR[message])
         problems.append(Problem(path=json_path(loc), message=message))
@@ -135,10 +139,6 @@ ITEM_TYPES: dict[str, type[BaseModel]] = {
     "fixed": Fixed,
 }
 COLLECTIONS = tuple(ITEM_TYPES)
-
-
-RawIds = dict[str, list[tuple[int, str]]]
-"""Per collection, ``(index, id)`` of every raw item that has an ``id``."""
 
 
 # stand-ins for a malformed required field, so the item's other fields are still checked
@@ -170,38 +170,51 @@ def _salvaged(adapter: TypeAdapter[Any], item: Any, error: ValidationError) -> A
         return None
 
 
-def _partial(data: Any) -> tuple[Instance, dict[str, list[int]], RawIds] | None:
-    """The items of a structurally invalid instance that do parse, with their positions.
+@dataclass
+class _Partial:
+    """The items of a structurally invalid instance that do parse (see :func:`_partial`)."""
 
-    Returns the partial instance, the original index of each kept item per collection, and
-    the ``(index, id)`` of every raw item with an id (so valid items are not blamed for
-    referring to an item that is merely malformed, and a malformed duplicate is still
-    reported). The partial instance's horizon is ``None`` when the horizon does not parse;
-    the checks that need it are then skipped. ``None`` when ``data`` is not an object.
-    """
+    instance: Instance
+    """The items that parse; its horizon is ``None`` when the horizon does not parse."""
+    positions: dict[str, list[int]]
+    """The original index of each kept item, per collection."""
+    raw_ids: dict[str, list[tuple[int, str]] | None]
+    """The ``(index, id)`` of every raw item with an id, per collection (so valid items are
+    not blamed for referring to an item that is merely malformed, and a malformed duplicate
+    is still reported); ``None`` for a collection that is not even a list (nothing is then
+    known of its ids)."""
+    salvaged: set[str] = field(default_factory=set)
+    """Paths of the items kept without their malformed fields (see :func:`_salvaged`)."""
+
+
+def _partial(data: Any) -> _Partial | None:
+    """The items of a structurally invalid instance that do parse, with their positions;
+    ``None`` when ``data`` is not an object."""
     if not isinstance(data, dict):
         return None
     kept: dict[str, list[Any]] = {}
     positions: dict[str, list[int]] = {}
-    raw_ids: RawIds = {}
+    raw_ids: dict[str, list[tuple[int, str]] | None] = {}
+    salvaged_paths: set[str] = set()
     for name in COLLECTIONS:
         raw = data.get(name, [])
         items = raw if isinstance(raw, list) else []
         adapter: TypeAdapter[Any] = TypeAdapter(ITEM_TYPES[name])
         kept[name], positions[name] = [], []
-        raw_ids[name] = [
-            (i, str(x["id"])) for i, x in enumerate(items) if isinstance(x, dict) and "id" in x
-        ]
+        raw_ids[name] = (
+            [(i, str(x["id"])) for i, x in enumerate(items) if isinstance(x, dict) and "id" in x]
+            if isinstance(raw, list)
+            else None
+        )
         for index, item in enumerate(items):
             try:
                 kept[name].append(adapter.validate_python(item))
             except ValidationError as error:
-                # (not a fixed assignment: its fields are read together, a date left out
-                # would make it a different assignment, or a duplicate of another)
-                salvaged = None if name == "fixed" else _salvaged(adapter, item, error)
+                salvaged = _salvaged(adapter, item, error)
                 if salvaged is None:
                     continue
                 kept[name].append(salvaged)
+                salvaged_paths.add(f"$.{name}[{index}]")
             positions[name].append(index)
     try:
         horizon: Horizon | None = Horizon.model_validate(data.get("horizon"))
@@ -210,10 +223,21 @@ def _partial(data: Any) -> tuple[Instance, dict[str, list[int]], RawIds] | None:
     values: dict[str, Any] = {"horizon": horizon}  # may be None: see cross_reference_problems
     with contextlib.suppress(ValidationError):  # a malformed solver is reported already
         values["solver"] = SolverSettings.model_validate(data.get("solver", {}))
-    partial = Instance.model_construct(**values)
+    instance = Instance.model_construct(**values)
     for name, items in kept.items():
-        object.__setattr__(partial, name, items)
-    return partial, positions, raw_ids
+        object.__setattr__(instance, name, items)
+    return _Partial(instance, positions, raw_ids, salvaged_paths)
+
+
+def _order_twice(data: dict[str, Any]) -> list[Problem]:
+    """A goal listed twice in a raw ``objective.order`` (the model's own check does not run
+    when another of its goals is unknown)."""
+    objective = data.get("objective")
+    order = objective.get("order") if isinstance(objective, dict) else None
+    names = [str(goal) for goal in order] if isinstance(order, list) else []
+    if len(set(names)) == len(names):
+        return []
+    return [Problem(path="$.objective.order", message="objective.order lists a goal twice")]
 
 
 def validate(data: Any) -> list[Problem]:
@@ -235,7 +259,7 @@ def validate(data: Any) -> list[Problem]:
         partial = _partial(data)
         if partial is not None:
             seen = {p.path for p in problems}
-            extra = cross_reference_problems(partial[0], partial[1], partial[2])
+            extra = cross_reference_problems(partial.instance, partial) + _order_twice(data)
             problems += [p for p in extra if p.path not in seen]
         return problems
     seen = {p.path for p in problems}
@@ -377,14 +401,16 @@ class _Collector:
         return list(zip(where, items, strict=True))
 
     def limits(self) -> None:
-        for (name, field), limit in ENGINE_LIMITS.items():
+        for (name, attribute), limit in ENGINE_LIMITS.items():
             for path, item in self.items(name):
-                value = getattr(item, field)
+                value = getattr(item, attribute)
                 if value is not None and value > limit:
-                    self.add(f"{path}.{field}", f"{value:g} is too large (at most {limit:,.0f})")
+                    message = f"{value:g} is too large (at most {limit:,.0f})"
+                    self.add(f"{path}.{attribute}", message)
 
-    def known(self, path: str, value: str | None, known: set[str], what: str) -> None:
-        if value is not None and value not in known:
+    def known(self, path: str, value: str | None, known: set[str] | None, what: str) -> None:
+        """Reports ``value`` unless it is one of ``known`` (``None``: nothing is known)."""
+        if value is not None and known is not None and value not in known:
             self.add(path, f"unknown {what} {value!r}")
 
 
@@ -407,26 +433,22 @@ def _horizon_problems(c: _Collector, h: Horizon) -> None:
         c.date_in_horizon(f"$.horizon.holidays[{i}]", day)
 
 
-def cross_reference_problems(
-    instance: Instance,
-    positions: dict[str, list[int]] | None = None,
-    raw_ids: RawIds | None = None,
-) -> list[Problem]:
+def cross_reference_problems(instance: Instance, partial: _Partial | None = None) -> list[Problem]:
     """Problems that relate several fields or items.
 
-    ``positions`` and ``raw_ids`` come from :func:`_partial` when only part of the instance
-    parsed: the original index of each item, and the ``(index, id)`` pairs of the raw input.
-    The partial instance's horizon may then be ``None`` (malformed): the date checks are
-    skipped and every other check still runs.
+    ``partial`` comes from :func:`_partial` when only part of the instance parsed (then
+    ``instance`` is ``partial.instance``): its horizon may be ``None`` (malformed), and the
+    date checks are skipped while every other check still runs.
     """
-    c = _Collector(instance, positions)
+    c = _Collector(instance, partial.positions if partial else None)
+    salvaged = partial.salvaged if partial else set()
     h: Horizon | None = instance.horizon
     if h is not None:
         _horizon_problems(c, h)
 
-    raw = raw_ids or {}
+    raw: dict[str, list[tuple[int, str]] | None] = partial.raw_ids if partial else {}
     ids = {
-        name: c.unique(name, raw.get(name))
+        name: None if name in raw and raw[name] is None else c.unique(name, raw.get(name))
         for name in ("specialists", "projects", "workplaces", "tasks")
     }
     specialists, projects = ids["specialists"], ids["projects"]
@@ -459,6 +481,8 @@ def cross_reference_problems(
         c.known(f"{path}.workplace", f.workplace, ids["workplaces"], "workplace")
         c.known(f"{path}.task", f.task, ids["tasks"], "task")
         c.date_in_horizon(f"{path}.date", f.date)
+        if path in salvaged:  # read without a malformed date or hours: not comparable
+            continue
         if f.hours is not None and f.date is None and f.workplace is not None:
             c.add(f"{path}.hours", "hours on a fixed workplace need a date")
         key = (f.specialist, f.workplace, f.task, f.date)

@@ -143,7 +143,12 @@ CASES: list[tuple[str, Callable[[Data], object], str, str]] = [
         "$.specialists[0].hours_per_day",
         "number",
     ),
-    ("type-roles", _set((*S0, "roles"), "developer"), "$.specialists[0].roles", "valid list"),
+    (
+        "type-roles",
+        _set((*S0, "roles"), "developer"),
+        "$.specialists[0].roles",
+        "expected a JSON array, not a string",
+    ),
     (
         "type-skills",
         _set((*S0, "skills"), ["python"]),
@@ -161,7 +166,7 @@ CASES: list[tuple[str, Callable[[Data], object], str, str]] = [
         "$.tasks[0]",
         "expected a JSON object, not a number",
     ),
-    ("type-collection", _set(("fixed",), {"a": "w"}), "$.fixed", "valid list"),
+    ("type-collection", _set(("fixed",), {"a": "w"}), "$.fixed", "expected a JSON array"),
     ("type-format", _set(("format",), "allocator/2"), "$.format", "allocator/1"),
     # unknown references
     (
@@ -679,6 +684,30 @@ def test_a_malformed_fixed_assignment_is_not_read_without_its_bad_field() -> Non
         {"specialist": "b", "task": "t", "hours": 2},
     ]
     assert [p for p, _ in found(data)] == ["$.fixed[0].date"]
+
+
+def test_a_malformed_fixed_assignment_still_has_its_references_checked() -> None:
+    data = copy.deepcopy(VALID)
+    data["fixed"] = [
+        {"specialist": "ghost", "task": "t", "date": "2027-01-06", "hours": 2.1},
+        {"specialist": "a", "workplace": "nowhere", "date": "soon"},
+    ]
+    assert sorted(p for p, _ in found(data)) == [
+        "$.fixed[0].hours",
+        "$.fixed[0].specialist",
+        "$.fixed[1].date",
+        "$.fixed[1].workplace",
+    ]
+
+
+def test_an_unknown_goal_does_not_hide_a_goal_listed_twice() -> None:
+    data = mutated(_set(("objective",), {"order": ["cost", "speed", "cost"]}))
+    assert sorted(p for p, _ in found(data)) == ["$.objective.order", "$.objective.order[1]"]
+
+
+def test_a_collection_that_is_not_a_list_does_not_make_its_references_unknown() -> None:
+    data = mutated(_set(("specialists",), {"a": VALID["specialists"][0]}))
+    assert found(data) == [("$.specialists", "expected a JSON array, not an object")]
 
 
 def test_a_malformed_item_is_not_blamed_as_unknown_by_the_items_that_refer_to_it() -> None:
