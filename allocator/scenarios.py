@@ -27,6 +27,7 @@ Spec errors are reported all at once, each with its JSON path in the spec
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import datetime as dt
 import json
@@ -49,7 +50,7 @@ from pydantic import (
 from allocator.batch import BatchItem
 from allocator.documents import InvalidDocument, read_json
 from allocator.schema import Instance, Problem
-from allocator.validate import _pydantic_problems
+from allocator.validate import _pydantic_problems, unsound_problems
 
 __all__ = [
     "BASE",
@@ -64,6 +65,7 @@ __all__ = [
     "read_spec",
     "scenario_items",
     "scenario_problems",
+    "spec_problems",
 ]
 
 BASE = "base"
@@ -187,19 +189,54 @@ def load_spec(data: Any) -> ScenarioSpec:
     InvalidScenarios
         With every field error, each with its JSON path.
     """
-    try:
-        return ScenarioSpec.model_validate(data)
-    except ValidationError as error:
-        raise InvalidScenarios(_paths_as_given(_pydantic_problems(error), data)) from None
+    problems = spec_problems(data)
+    if problems:
+        raise InvalidScenarios(problems)
+    return ScenarioSpec.model_validate(data)
 
 
 def read_spec(path: Path) -> ScenarioSpec:
     """Read and validate a spec file (see :func:`load_spec`)."""
+    return load_spec(_read(path))
+
+
+def _read(path: Path) -> Any:
     try:
-        data = read_json(path)
+        return read_json(path)
     except InvalidDocument as error:
         raise InvalidScenarios(error.problems) from None
-    return load_spec(data)
+
+
+def spec_problems(data: Any, base: Instance | None = None) -> list[Problem]:
+    """Every error of a parsed spec, with JSON paths in the spec: field errors and, against
+    the ``base`` instance when given, the errors of every scenario that parses (see
+    :func:`scenario_problems`), all at once."""
+    data, problems, fatal = unsound_problems(data)
+    if fatal:
+        return problems
+    try:
+        spec = ScenarioSpec.model_validate(data)
+    except ValidationError as error:
+        seen = {p.path for p in problems}
+        problems += [
+            p for p in _paths_as_given(_pydantic_problems(error), data) if p.path not in seen
+        ]
+        raw = data.get("scenarios") if isinstance(data, dict) else None
+        parsed = []
+        for i, item in enumerate(raw if isinstance(raw, list) else []):
+            with contextlib.suppress(ValidationError):
+                parsed.append((i, Scenario.model_validate(item)))
+    else:
+        parsed = list(enumerate(spec.scenarios))
+    if base is not None:
+        # (a scenario whose field is wrong is not also said to change nothing, say)
+        seen = {p.path for p in problems}
+        problems += [
+            p
+            for p in _reference_problems(parsed, base)
+            if p.path not in seen and not any(path.startswith(p.path + ".") for path in seen)
+        ]
+    return problems
 
 
 def scenario_problems(spec: ScenarioSpec, base: Instance) -> list[Problem]:
@@ -208,6 +245,11 @@ def scenario_problems(spec: ScenarioSpec, base: Instance) -> list[Problem]:
     Names must be distinct, usable as file names and not ``"base"``; a scenario changes
     something; vendors and specialists exist in the base; leave lies in the horizon.
     """
+    return _reference_problems(list(enumerate(spec.scenarios)), base)
+
+
+def _reference_problems(scenarios: list[tuple[int, Scenario]], base: Instance) -> list[Problem]:
+    """:func:`scenario_problems` of the scenarios, each with its index in the spec."""
     problems: list[Problem] = []
 
     def add(path: str, message: str) -> None:
@@ -217,7 +259,7 @@ def scenario_problems(spec: ScenarioSpec, base: Instance) -> list[Problem]:
     specialists = {s.id for s in base.specialists}
     horizon = base.horizon
     seen: set[str] = set()
-    for i, scenario in enumerate(spec.scenarios):
+    for i, scenario in scenarios:
         path = f"$.scenarios[{i}]"
         if not NAME.fullmatch(scenario.name):
             add(f"{path}.name", "use letters, digits and . _ + % = - (it names the plan file)")
@@ -321,12 +363,13 @@ def scenario_items(spec_path: Path, base_path: Path) -> tuple[ScenarioSpec, list
     """
     from allocator.validate import load_instance
 
-    spec = read_spec(spec_path)
+    spec_data = _read(spec_path)
     data = read_json(base_path)
     base = load_instance(data)
-    problems = scenario_problems(spec, base)
+    problems = spec_problems(spec_data, base)
     if problems:
         raise InvalidScenarios(problems)
+    spec = ScenarioSpec.model_validate(spec_data)
     sources = (spec_path, base_path)
     items = [BatchItem(BASE, json.dumps(data), sources)]
     for scenario in spec.scenarios:

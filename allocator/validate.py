@@ -98,7 +98,7 @@ def _replace(data: Any, loc: tuple[int | str, ...], value: Any) -> Any:
     return items
 
 
-def _sound(data: Any) -> tuple[Any, list[Problem], bool]:
+def unsound_problems(data: Any) -> tuple[Any, list[Problem], bool]:
     """``data`` with its NaN, infinite numbers and lone surrogates replaced by ``None``, the
     problems they are, and whether a problem stops reading (too deep, see
     :func:`allocator.documents.unsound_values`)."""
@@ -248,7 +248,7 @@ def validate(data: Any) -> list[Problem]:
     checks that need no horizon run even when the horizon is malformed). NaN and infinite
     numbers, which Python's ``json`` module accepts, are reported as such.
     """
-    data, problems, fatal = _sound(data)
+    data, problems, fatal = unsound_problems(data)
     if fatal:
         return problems
     try:
@@ -290,7 +290,7 @@ def plan_problems(data: Any) -> list[Problem]:
     """Every field error of ``data`` (a parsed JSON plan) with its JSON path; ``[]`` when it
     is a well-formed plan (whether it keeps the rules is :func:`allocator.check.check_plan`'s
     question). NaN and infinite numbers are reported as such."""
-    data, problems, fatal = _sound(data)
+    data, problems, fatal = unsound_problems(data)
     if fatal:
         return problems
     try:

@@ -34,6 +34,7 @@ from allocator.batch import (
     local_backend,
     run_batch,
 )
+from allocator.documents import NOT_FINITE
 from allocator.generate import GeneratorConfig, generate_instance
 from allocator.scenarios import (
     InvalidScenarios,
@@ -41,6 +42,7 @@ from allocator.scenarios import (
     load_spec,
     scenario_items,
     scenario_problems,
+    spec_problems,
 )
 
 ALLOCATOR = Path(sys.executable).parent / "allocator"
@@ -473,6 +475,26 @@ def test_scenario_spec_errors_have_json_paths() -> None:
         ("$.scenarios[3]", "the scenario changes nothing"),
     }
     assert any(p.path == "$.scenarios[3].name" for p in problems)
+
+
+def test_a_scenario_spec_reports_field_and_reference_errors_at_once() -> None:
+    data = {
+        "scenarios": [
+            {"name": "a", "in_house_share": 1.5},
+            {"name": "b", "remove_vendor": "nobody"},
+            {"name": "c", "demand_factor": float("nan")},
+            {"name": "d", "leave": {"specialist": "zed", "date": "2027-01-05"}},
+        ]
+    }
+    base = load_instance(json.loads(DEMO.read_text()))
+    problems = {(p.path, p.message) for p in spec_problems(data, base)}
+    assert {path for path, _ in problems} == {
+        "$.scenarios[0].in_house_share",
+        "$.scenarios[1].remove_vendor",
+        "$.scenarios[2].demand_factor",
+        "$.scenarios[3].leave.specialist",
+    }
+    assert ("$.scenarios[2].demand_factor", NOT_FINITE) in problems
 
 
 # -- the command -----------------------------------------------------------------------------
