@@ -14,7 +14,15 @@ import re
 from enum import StrEnum
 from typing import Annotated, Any, Final, Literal
 
-from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    AliasChoices,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    model_validator,
+)
 
 FORMAT: Final = "allocator/1"
 
@@ -96,6 +104,20 @@ def _timezone(value: str) -> str:
     return value
 
 
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_date(value: Any) -> Any:
+    """A date is written ``YYYY-MM-DD`` (no time, no timestamp number)."""
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
+        return value
+    raise ValueError("must be a date written YYYY-MM-DD, such as 2027-01-04")
+
+
+Day = Annotated[dt.date, Field(strict=False), BeforeValidator(_iso_date)]
+"""A calendar date, ``"YYYY-MM-DD"`` in JSON."""
 Hours = Annotated[float, Field(ge=0), AfterValidator(_quarter_hours)]
 PositiveHours = Annotated[float, Field(gt=0), AfterValidator(_quarter_hours)]
 DayHours = Annotated[float, Field(gt=0, le=24), AfterValidator(_quarter_hours)]
@@ -114,21 +136,24 @@ ItemCertifications: Any = Field(
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    """No unknown fields, no coercion (``"2"``, ``true`` or ``"yes"`` for a number or a
+    boolean are input errors: they are typing slips more often than intent)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class Horizon(Strict):
-    start: dt.date
-    end: dt.date
+    start: Day
+    end: Day
     workdays: list[Weekday] = Field(default_factory=lambda: list(WEEKDAYS[:5]))
-    holidays: list[dt.date] = Field(default_factory=list)
+    holidays: list[Day] = Field(default_factory=list)
 
 
 class DateRange(Strict):
     """An inclusive date range; ``{"date": d}`` is accepted for a single date."""
 
-    start: dt.date
-    end: dt.date
+    start: Day
+    end: Day
 
     @model_validator(mode="before")
     @classmethod
@@ -179,8 +204,8 @@ class Workplace(Strict):
     skills: dict[str, SkillLevel] = Field(default_factory=dict)
     hours_per_day: DayHours
     exclusive: bool = False
-    start: dt.date | None = None
-    end: dt.date | None = None
+    start: Day | None = None
+    end: Day | None = None
     candidates: list[Id] | None = None
     sourcing: SourcingRule | None = None
     required: bool = False
@@ -193,8 +218,8 @@ class Task(Strict):
     role: Id | None = None
     skills: dict[str, SkillLevel] = Field(default_factory=dict)
     effort_hours: PositiveHours
-    start: dt.date | None = None
-    due: dt.date | None = None
+    start: Day | None = None
+    due: Day | None = None
     max_assignees: int = Field(default=1, ge=1)
     min_daily_hours: PositiveHours = 1.0
     candidates: list[Id] | None = None
@@ -214,7 +239,7 @@ class Fixed(Strict):
     specialist: Id
     workplace: Id | None = None
     task: Id | None = None
-    date: dt.date | None = None
+    date: Day | None = None
     hours: PositiveHours | None = None
 
     @model_validator(mode="after")
@@ -253,7 +278,7 @@ class Assignment(Strict):
     project: Id
     workplace: Id | None = None
     task: Id | None = None
-    date: dt.date
+    date: Day
     hours: PositiveHours
 
 

@@ -292,6 +292,13 @@ CASES: list[tuple[str, Callable[[Data], object], str, str]] = [
     ("date-fixed", _set((*F1, "date"), "2027-03-01"), "$.fixed[1].date", "outside the horizon"),
     # end before start
     ("order-horizon", _set(("horizon", "end"), "2027-01-01"), "$.horizon.end", "before start"),
+    ("timestamp", _set(("horizon", "start"), 1798761600), "$.horizon.start", "YYYY-MM-DD"),
+    ("date-time", _set((*T0, "due"), "2027-01-08T00:00:00"), "$.tasks[0].due", "YYYY-MM-DD"),
+    ("priority-bool", _set((*P0, "priority"), True), "$.projects[0].priority", "valid integer"),
+    ("assignees-text", _set((*T0, "max_assignees"), "2"), "$.tasks[0].max_assignees", "integer"),
+    ("exclusive-yes", _set((*W0, "exclusive"), "yes"), "$.workplaces[0].exclusive", "boolean"),
+    ("level-text", _set((*S0, "skills", "python"), "4"), "$.specialists[0].skills.python", "int"),
+    ("cost-text", _set((*S0, "cost_per_hour"), "50"), "$.specialists[0].cost_per_hour", "number"),
     ("last-date", _set(("horizon", "end"), "9999-12-31"), "$.horizon.end", "out of range"),
     ("first-date", _set(("horizon", "start"), "0001-01-01"), "$.horizon.start", "out of range"),
     (
