@@ -907,6 +907,8 @@ def check_plan(instance: Instance, plan: Plan) -> CheckReport:
     """
     checker = _Checker(instance, plan)
     checker.check_header()
+    if plan.status == "invalid":  # the instance given here is valid (an Instance)
+        checker.add(PLAN, "the plan's status is invalid but the instance has no input errors")
     if plan.status in NO_PLAN_STATUSES:
         if plan.assignments:
             checker.add(

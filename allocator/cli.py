@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import math
 import os
 import signal
 import sys
@@ -71,6 +72,13 @@ EXIT_BY_STATUS = {
     "infeasible": Exit.INFEASIBLE,
     "unknown": Exit.NO_PLAN,
 }
+
+
+def _finite_seconds(value: float | None) -> float | None:
+    """``--time-limit`` is a number of seconds: ``inf`` and ``nan`` are refused (exit 2)."""
+    if value is not None and not math.isfinite(value):
+        raise typer.BadParameter(f"{value} is not a number of seconds")
+    return value
 
 
 def _problems_table(problems: list[Problem]) -> Table:
@@ -265,7 +273,9 @@ def solve_command(
     time_limit: Annotated[
         float | None,
         typer.Option(
-            min=0.001, help="Seconds for the solve (default: the instance's solver settings)."
+            min=0.001,
+            callback=_finite_seconds,
+            help="Seconds for the solve (default: the instance's solver settings).",
         ),
     ] = None,
     workers: Annotated[
@@ -424,7 +434,12 @@ def batch_command(
         ),
     ] = None,
     time_limit: Annotated[
-        float | None, typer.Option(min=0.001, help="Seconds per solve (default: the instance's).")
+        float | None,
+        typer.Option(
+            min=0.001,
+            callback=_finite_seconds,
+            help="Seconds per solve (default: the instance's).",
+        ),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Solve up-to-date plans again.")] = False,
     scheduler: Annotated[

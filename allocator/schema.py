@@ -160,8 +160,9 @@ class DateRange(Strict):
     def _single_date(cls, data: Any) -> Any:
         if isinstance(data, str):
             return {"start": data, "end": data}
-        if isinstance(data, dict) and set(data) == {"date"}:
-            return {"start": data["date"], "end": data["date"]}
+        if isinstance(data, dict) and "date" in data and not {"start", "end"} & set(data):
+            rest = {key: value for key, value in data.items() if key != "date"}
+            return {**rest, "start": data["date"], "end": data["date"]}
         return data
 
 

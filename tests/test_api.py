@@ -361,6 +361,9 @@ def test_idempotent_resubmit_returns_the_first_job(client: TestClient) -> None:
     assert again.headers["location"] == first.headers["location"]
     other = client.post("/v1/jobs", json=data, headers=headers, params={"time_limit": 6})
     assert_error(other, 409, "idempotency_key_reused")
+    empty = client.post("/v1/jobs", json=data, headers={"Idempotency-Key": ""})
+    error = assert_error(empty, 422)
+    assert error["details"][0]["path"] == "header.Idempotency-Key"
     job = wait_job(client, first.json()["id"])
     checked(data, client.get(f"/v1/jobs/{job['id']}/plan").json())
 

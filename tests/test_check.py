@@ -552,6 +552,14 @@ def test_a_plan_for_another_instance_is_flagged(status: str) -> None:
     ]
 
 
+def test_an_invalid_status_for_a_valid_instance_is_flagged() -> None:
+    instance, plan = _base()
+    plan.update(status="invalid", assignments=[], workplaces=[], unmet=[])
+    assert _messages(_check(instance, plan), "plan") == [
+        "the plan's status is invalid but the instance has no input errors"
+    ]
+
+
 def test_values_that_are_not_numbers_are_flagged_not_a_crash() -> None:
     instance, plan = _with_kpis()
     plan["objective"]["cost"] = float("nan")

@@ -323,6 +323,13 @@ def test_solve_rejects_negative_limits(option: list[str]) -> None:
     assert result.returncode == 2, output(result)
 
 
+@pytest.mark.parametrize("seconds", ["inf", "nan", "0"])
+def test_a_time_limit_that_is_not_a_number_of_seconds_exits_2(seconds: str) -> None:
+    result = run("solve", DEMO, "--time-limit", seconds, "-q")
+    assert result.returncode == 2, output(result)
+    assert "--time-limit" in output(result) and "Traceback" not in output(result)
+
+
 def test_a_tiny_time_limit_gives_no_plan_and_exit_4(tmp_path: Path) -> None:
     # a required item: the greedy plan (kept when the search finds nothing) may break it
     config = GeneratorConfig(seed=1, specialists=80, projects=6, days=10, required_fraction=0.2)

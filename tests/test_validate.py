@@ -292,6 +292,12 @@ CASES: list[tuple[str, Callable[[Data], object], str, str]] = [
     ("date-fixed", _set((*F1, "date"), "2027-03-01"), "$.fixed[1].date", "outside the horizon"),
     # end before start
     ("order-horizon", _set(("horizon", "end"), "2027-01-01"), "$.horizon.end", "before start"),
+    (
+        "leave-extra",
+        _set((*S0, "unavailable"), [{"date": "2027-01-05", "why": "flu"}]),
+        "$.specialists[0].unavailable[0].why",
+        "unknown field",
+    ),
     ("timestamp", _set(("horizon", "start"), 1798761600), "$.horizon.start", "YYYY-MM-DD"),
     ("date-time", _set((*T0, "due"), "2027-01-08T00:00:00"), "$.tasks[0].due", "YYYY-MM-DD"),
     ("priority-bool", _set((*P0, "priority"), True), "$.projects[0].priority", "valid integer"),

@@ -44,6 +44,7 @@ IdempotencyKey = Annotated[
     str | None,
     Header(
         alias="Idempotency-Key",
+        min_length=1,
         max_length=255,
         description="A retried submit with the same key returns the first job (200) instead "
         "of solving again; the same key with a different request is refused (409).",
