@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,26 @@ class InvalidDocument(ValueError):
 
 
 Location = tuple[int | str, ...]
+"""Where a value is in a parsed document: object keys and array indexes from the root."""
+
+_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+
+
+def json_path(loc: Iterable[int | str]) -> str:
+    """``("tasks", 2, "due")`` -> ``"$.tasks[2].due"``.
+
+    Keys that are not plain names (a skill called ``c++`` or ``node.js``) are quoted:
+    ``$.specialists[0].skills['node.js']``.
+    """
+    out = "$"
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif _PLAIN_KEY.fullmatch(part):
+            out += f".{part}"
+        else:
+            out += "[" + repr(part) + "]"
+    return out
 
 
 def _is_text(value: str) -> bool:
@@ -71,8 +92,6 @@ class Unsound:
 def unsound_values(data: Any) -> Unsound:
     """Where ``data`` (parsed JSON) is not sound JSON, walked without recursion (nothing is
     walked after a fatal problem)."""
-    from allocator.validate import json_path
-
     found = Unsound()
     stack: list[tuple[Any, Location]] = [(data, ())]
     while stack:
@@ -108,7 +127,6 @@ def parse_json(raw: str | bytes, *, finite_only: bool = False) -> Any:
         and, with ``finite_only``, NaN and Infinity (otherwise left for validation to report
         together with the document's other problems).
     """
-    from allocator.validate import json_path
 
     def fail(message: str, path: str = "$") -> InvalidDocument:
         return InvalidDocument([Problem(path=path, message=message)])

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +21,7 @@ from allocator.documents import (
     LONE_SURROGATE,
     NOT_FINITE,
     InvalidDocument,
+    json_path,
     read_json,
     unsound_values,
 )
@@ -42,26 +41,6 @@ from allocator.schema import (
 
 class InvalidInstance(InvalidDocument):
     """Raised when an instance has input errors; ``problems`` lists them with JSON paths."""
-
-
-_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
-
-
-def json_path(loc: Iterable[int | str]) -> str:
-    """``("tasks", 2, "due")`` -> ``"$.tasks[2].due"``.
-
-    Keys that are not plain names (a skill called ``c++`` or ``node.js``) are quoted:
-    ``$.specialists[0].skills['node.js']``.
-    """
-    out = "$"
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif _PLAIN_KEY.fullmatch(part):
-            out += f".{part}"
-        else:
-            out += "[" + repr(part) + "]"
-    return out
 
 
 _JSON_TYPES: dict[type, str] = {

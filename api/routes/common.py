@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from allocator import Instance, validate
-from allocator.validate import json_path
+from allocator.documents import json_path
 from api.core.config import Settings
 from api.errors import ApiError
 from api.schemas import Detail, ErrorBody

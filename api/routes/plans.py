@@ -5,7 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from allocator import Instance, Plan, check_plan
-from allocator.validate import json_path, json_type, plan_problems
+from allocator.documents import json_path
+from allocator.validate import json_type, plan_problems
 from api.deps import PayloadDep, TenantDep
 from api.errors import ApiError
 from api.examples import check_body
