@@ -372,12 +372,19 @@ def check(
 def generate(
     output: Annotated[Path, typer.Option("-o", "--output", help="Instance file to write.")],
     seed: Annotated[int, typer.Option(min=0, help="Random seed.")] = 0,
-    specialists: Annotated[int, typer.Option(min=1, help="Number of specialists.")] = 20,
-    projects: Annotated[int, typer.Option(min=1, help="Number of projects.")] = 4,
-    days: Annotated[int, typer.Option(min=1, help="Working days in the horizon.")] = 20,
+    specialists: Annotated[
+        int, typer.Option(min=1, max=100_000, help="Number of specialists.")
+    ] = 20,
+    projects: Annotated[int, typer.Option(min=1, max=10_000, help="Number of projects.")] = 4,
+    days: Annotated[
+        int,
+        typer.Option(
+            min=1, max=2_000, help="Working days in the horizon (a horizon is at most ten years)."
+        ),
+    ] = 20,
     tightness: Annotated[float, typer.Option(min=0.01, help="Demand / capacity.")] = 0.9,
     program: Annotated[ProgramChoice | None, typer.Option(help="Force one program.")] = None,
-    vendors: Annotated[int, typer.Option(min=0, help="Number of vendors.")] = 2,
+    vendors: Annotated[int, typer.Option(min=0, max=1_000, help="Number of vendors.")] = 2,
     name: Annotated[str | None, typer.Option(help="Instance name.")] = None,
 ) -> None:
     """Generate a seeded, realistic instance."""

@@ -298,6 +298,15 @@ def test_check_a_plan_with_infinite_hours_exits_2(
     assert "Traceback" not in output(result)
 
 
+def test_generate_stays_within_the_input_limits(tmp_path: Path) -> None:
+    path = tmp_path / "long.json"
+    result = run("generate", "-o", path, "--days", 2000, "--specialists", 3, "--projects", 1)
+    assert result.returncode == 0, output(result)
+    assert load_instance_file(path).horizon.end.year >= 2034  # about eight years, still valid
+    result = run("generate", "-o", tmp_path / "longer.json", "--days", 2001)
+    assert result.returncode == 2 and "--days" in output(result)
+
+
 def test_generate_writes_a_valid_deterministic_instance(tmp_path: Path) -> None:
     args = ["--seed", "7", "--specialists", "12", "--projects", "3", "--days", "5"]
     first, again = tmp_path / "a.json", tmp_path / "b.json"
