@@ -75,7 +75,7 @@ def _quarter_hours(value: float) -> float:
     return value
 
 
-_HHMM_RANGE = re.compile(r"\s*(\d\d:\d\d)\s*-\s*(\d\d:\d\d)\s*")
+_HHMM_RANGE = re.compile(r"(\d\d:\d\d)-(\d\d:\d\d)")
 
 
 def _hhmm_range(value: str) -> str:
@@ -99,7 +99,7 @@ def _timezone(value: str) -> str:
 
     try:
         ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:  # "Europe" is a folder
         raise ValueError(f"unknown time zone {value!r} (expected an IANA name)") from exc
     return value
 

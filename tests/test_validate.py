@@ -505,6 +505,14 @@ CASES: list[tuple[str, Callable[[Data], object], str, str]] = [
         "$.projects[0].timezone",
         "unknown time zone",
     ),
+    ("tz-folder", _set((*P0, "timezone"), "Europe"), "$.projects[0].timezone", "unknown time"),
+    ("tz-long", _set((*S1, "timezone"), "x" * 300), "$.specialists[1].timezone", "unknown time"),
+    (
+        "hours-spaced",
+        _set((*S1, "work_hours"), " 09:00 - 17:00"),
+        "$.specialists[1].work_hours",
+        "look",
+    ),
     (
         "hours-shape",
         _set((*S0, "work_hours"), "9-5"),
