@@ -52,6 +52,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 from rich.table import Table
+from rich.text import Text
 
 from allocator.check import check_plan
 from allocator.documents import InvalidDocument, parse_json
@@ -844,15 +845,17 @@ HIDDEN = frozenset({"plan", "solve_s", "overhead_ms"})
 ERROR_WIDTH = 70
 
 
-def _cell(column: str, value: Any) -> str:
+def _cell(column: str, value: Any) -> Text:
+    """A summary value as table text (never read as rich markup: names and errors are the
+    user's)."""
     if value is None or (isinstance(value, float) and pd.isna(value)):
-        return ""
+        return Text("")
     if isinstance(value, float):
         if column in PERCENT:
-            return PERCENT[column].format(value)
-        return f"{value:+,.2f}" if column.endswith("_vs_base") else f"{value:,.2f}"
+            return Text(PERCENT[column].format(value))
+        return Text(f"{value:+,.2f}" if column.endswith("_vs_base") else f"{value:,.2f}")
     text = str(value)
-    return text if len(text) <= ERROR_WIDTH else text[: ERROR_WIDTH - 1] + "…"
+    return Text(text if len(text) <= ERROR_WIDTH else text[: ERROR_WIDTH - 1] + "…")
 
 
 def summary_table(frame: pd.DataFrame, title: str) -> Table:
@@ -862,7 +865,7 @@ def summary_table(frame: pd.DataFrame, title: str) -> Table:
     if set(frame["check"]) <= {"ok", ""}:
         hidden.add("check")
     columns = [c for c in frame.columns if c not in hidden]
-    table = Table(title=title, title_justify="left")
+    table = Table(title=Text(title), title_justify="left")
     for column in columns:
         numeric = pd.api.types.is_numeric_dtype(frame[column])
         table.add_column(

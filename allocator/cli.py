@@ -22,7 +22,9 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from allocator.check import check_plan
 from allocator.documents import InvalidDocument, read_json
@@ -86,7 +88,7 @@ def _problems_table(problems: list[Problem]) -> Table:
     table.add_column("path", style="cyan")
     table.add_column("problem")
     for p in problems:
-        table.add_row(p.path, p.message)
+        table.add_row(Text(p.path), Text(p.message))
     return table
 
 
@@ -134,7 +136,7 @@ def _check_outputs(*outputs: tuple[Path | None, bool]) -> None:
         if path is not None and (problem := _output_problem(path, folder)) is not None
     ]
     for problem in problems:
-        console.print(f"[red]{problem}[/]")
+        console.print(f"[red]{escape(problem)}[/]")
     if problems:
         raise typer.Exit(Exit.INVALID)
 
@@ -145,7 +147,7 @@ def _writing(what: str) -> Iterator[None]:
     try:
         yield
     except OSError as error:
-        console.print(f"[red]could not write {what}: {error.strerror or error}[/]")
+        console.print(f"[red]could not write {what}: {escape(str(error.strerror or error))}[/]")
         raise typer.Exit(Exit.INVALID) from None
 
 
@@ -205,7 +207,7 @@ class _ProgressLine:
 
 
 def _summary(plan: Plan) -> Table:
-    table = Table(title=f"plan {plan.instance}: {plan.status}", title_justify="left")
+    table = Table(title=Text(f"plan {plan.instance}: {plan.status}"), title_justify="left")
     for column in ("goal", "value", "bound"):
         table.add_column(column, justify="right" if column != "goal" else "left")
     for goal, value in plan.objective.items():
@@ -239,7 +241,7 @@ def _unmet_table(plan: Plan) -> Table:
     table.add_column("reasons")
     for u in plan.unmet:
         item = f"workplace {u.workplace}" if u.workplace else f"task {u.task}"
-        table.add_row(item, f"{u.hours:g}", "\n".join(u.reasons))
+        table.add_row(Text(item), f"{u.hours:g}", Text("\n".join(u.reasons)))
     return table
 
 
@@ -315,10 +317,10 @@ def solve_command(
         if plan.unmet:
             out.print(_unmet_table(plan))
         for line in plan.explanation:
-            out.print(f"[red]{line}[/]")
+            out.print(f"[red]{escape(line)}[/]")
     if not report.ok:
         for violation in report.violations:
-            console.print(f"[red]check failed[/] {violation.rule}: {violation.message}")
+            console.print(f"[red]check failed[/] {violation.rule}: {escape(violation.message)}")
         raise typer.Exit(Exit.CHECK_FAILED)
     raise typer.Exit(EXIT_BY_STATUS[plan.status])
 
@@ -333,7 +335,7 @@ def validate(
     except InvalidDocument as error:
         out.print(_problems_table(error.problems))
         raise typer.Exit(Exit.INVALID) from None
-    out.print(f"[green]{instance_path} is a valid instance[/]")
+    out.print(f"[green]{escape(str(instance_path))} is a valid instance[/]")
 
 
 @app.command()
@@ -350,7 +352,7 @@ def check(
     try:
         plan = load_plan(read_json(plan_path))
     except InvalidDocument as error:
-        out.print(f"[red]{plan_path} is not a valid plan[/]")
+        out.print(f"[red]{escape(str(plan_path))} is not a valid plan[/]")
         out.print(_problems_table(error.problems))
         raise typer.Exit(Exit.INVALID) from None
     report = check_plan(instance, plan)
@@ -364,7 +366,7 @@ def check(
         out.print("[green]the plan satisfies every hard rule[/]")
         return
     for violation in report.violations:
-        out.print(f"[red]{violation.rule}[/]: {violation.message}")
+        out.print(f"[red]{violation.rule}[/]: {escape(violation.message)}")
     raise typer.Exit(Exit.CHECK_FAILED)
 
 
@@ -403,7 +405,7 @@ def generate(
     )
     with _writing("the instance"):
         write_instance(config, output)
-    out.print(f"wrote {output}")
+    out.print(Text(f"wrote {output}"))
 
 
 def _batch_items(inputs: list[str], scenarios: Path | None) -> tuple[list[Any], Any, str]:
@@ -470,7 +472,7 @@ def batch_command(
     try:
         items, summarize, title = _batch_items(inputs, scenarios)
     except batch.InputError as error:
-        console.print(f"[red]{error}[/]")
+        console.print(f"[red]{escape(str(error))}[/]")
         raise typer.Exit(Exit.INVALID) from None
     except InvalidDocument as error:  # a bad scenario spec or base instance
         console.print(_problems_table(error.problems))
@@ -490,7 +492,7 @@ def batch_command(
                 items, outdir, settings, chosen, force=force, observer=observer, summarize=summarize
             )
     except batch.InputError as error:
-        console.print(f"[red]{error}[/]")
+        console.print(f"[red]{escape(str(error))}[/]")
         raise typer.Exit(Exit.INVALID) from None
     if not quiet:
         out.print(batch.summary_table(result.summary, title))

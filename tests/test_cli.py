@@ -178,6 +178,30 @@ def test_outputs_that_cannot_be_written_exit_2_before_solving(
     assert a_file.read_text() == "keep me"
 
 
+def test_square_brackets_in_names_are_printed_as_they_are(tmp_path: Path) -> None:
+    # rich reads [bold] or [/] as markup: the user's names must never be
+    odd = "[/][bold]ana"
+    data = instance_dict(
+        name="[red]q1[/]",
+        specialists=[person(odd, hours_per_day=4)],
+        tasks=[{"id": "[t]", "project": "p", "effort_hours": 30, "candidates": [odd]}],
+    )
+    path = write(tmp_path / "odd.json", data)
+    plan_path = tmp_path / "plan.json"
+    result = run("solve", path, "-o", plan_path, "--time-limit", 5)
+    assert result.returncode == 0, output(result)
+    assert "plan [red]q1[/]" in result.stdout and "task [t]" in result.stdout
+    assert "Traceback" not in output(result)
+    instance = load_instance_file(path)
+    assert check_plan(instance, read_plan(plan_path)).ok
+    result = run("check", path, plan_path)
+    assert result.returncode == 0, output(result)
+    data["tasks"][0]["candidates"] = ["[/]nobody"]
+    result = run("validate", write(tmp_path / "bad.json", data))
+    assert result.returncode == 2, output(result)
+    assert "unknown specialist '[/]nobody'" in result.stdout
+
+
 def test_solve_bad_file_exits_2_and_writes_an_invalid_plan(tmp_path: Path) -> None:
     plan_path = tmp_path / "plan.json"
     result = run("solve", write(tmp_path / "bad.json", BAD), "-o", plan_path, "--time-limit", 5)
