@@ -669,14 +669,18 @@ class _Checker:
         stability = 0.0
         previous = self.instance.previous_plan
         if previous is not None:
+            # only the instance's workplaces and tasks: those it no longer has cannot change
+            workplaces = {w.id for w in self.instance.workplaces}
+            tasks_now = {t.id for t in self.instance.tasks}
             before: dict[str, str] = {}
             for fill in previous.workplaces:
-                before.setdefault(fill.workplace, fill.specialist)
+                if fill.workplace in workplaces:
+                    before.setdefault(fill.workplace, fill.specialist)
             stability += sum(1 for wid, who in before.items() if self.listed.get(wid) != who)
             stability += sum(1 for wid in self.listed if wid not in before)
             old: dict[str, set[str]] = defaultdict(set)
             for earlier in previous.assignments:
-                if earlier.task is not None:
+                if earlier.task in tasks_now:
                     old[earlier.task].add(earlier.specialist)
             new: dict[str, set[str]] = defaultdict(set)
             for r in self.rows:

@@ -414,6 +414,39 @@ def test_stability_counts_staffing_what_the_previous_plan_left_empty() -> None:
     assert kept.assignments == [] and kept.workplaces == []
 
 
+def test_stability_ignores_what_the_instance_no_longer_has() -> None:
+    # re-planning after a seat and a task were dropped: only w and t can change, and a
+    # keeps both; a previous filler who has left makes w's fill a change
+    def row(**fields: object) -> dict[str, object]:
+        return {"specialist": "a", "project": "p", "date": "2027-01-04", "hours": 4, **fields}
+
+    previous = {
+        "instance": "t",
+        "status": "optimal",
+        "workplaces": [
+            {"workplace": "w", "specialist": "a"},
+            {"workplace": "old-seat", "specialist": "a"},
+        ],
+        "assignments": [
+            row(workplace="w"),
+            row(task="t"),
+            row(project="old", workplace="old-seat"),
+            row(project="old", task="old-task"),
+        ],
+    }
+    base = {
+        "specialists": [person("a", hours_per_day=8)],
+        "workplaces": [workplace(hours_per_day=4)],
+        "tasks": [task(effort_hours=8)],
+    }
+    kept = solve_checked(instance_dict(**base, previous_plan=previous))
+    assert filler(kept, "w") == "a" and kept.objective["coverage"] == 0
+    assert kept.objective["stability"] == 0
+    previous["workplaces"][0]["specialist"] = "left"
+    changed = solve_checked(instance_dict(**base, previous_plan=previous))
+    assert changed.objective["stability"] == 1
+
+
 @pytest.mark.parametrize(("needed", "staffed"), [(8, True), (8.25, False)])
 def test_a_night_shift_runs_into_the_next_day(needed: float, staffed: bool) -> None:
     # Kolkata 18:30-03:30 from 2027-01-04 (UTC+5:30) is 13:00-22:00 UTC: it covers the New

@@ -211,14 +211,13 @@ def build_model_data(instance: Instance, eligibility: Eligibility) -> ModelData:
 class PreviousPlan:
     """The previous plan in model terms, for the stability goal (spec, objective 3).
 
-    ``fills``: (workplace target index or ``None`` when the workplace is gone, specialist id);
-    ``assignees``: per task target index, the specialist ids that worked on it; ``gone``:
-    (task, specialist) pairs of tasks no longer in the instance (each counts as a change).
+    ``fills``: (workplace target index, specialist id); ``assignees``: per task target
+    index, the specialist ids that worked on it. Workplaces and tasks the instance no longer
+    has are left out: nothing the plan does changes them (README, "previous plan").
     """
 
-    fills: list[tuple[int | None, str]]
+    fills: list[tuple[int, str]]
     assignees: dict[int, set[str]]
-    gone: set[tuple[str, str]]
 
 
 def previous_plan(data: ModelData) -> PreviousPlan | None:
@@ -227,18 +226,17 @@ def previous_plan(data: ModelData) -> PreviousPlan | None:
     if previous is None:
         return None
     index = data.eligibility.target_index
-    fills = [(index.get(("workplace", f.workplace)), f.specialist) for f in previous.workplaces]
+    fills = [
+        (index[("workplace", f.workplace)], f.specialist)
+        for f in previous.workplaces
+        if ("workplace", f.workplace) in index
+    ]
     assignees: dict[int, set[str]] = {}
-    gone: set[tuple[str, str]] = set()
     for row in previous.assignments:
-        if row.task is None:
-            continue
-        k = index.get(("task", row.task))
-        if k is None:
-            gone.add((row.task, row.specialist))
-        else:
+        k = index.get(("task", row.task)) if row.task is not None else None
+        if k is not None:
             assignees.setdefault(k, set()).add(row.specialist)
-    return PreviousPlan(fills, assignees, gone)
+    return PreviousPlan(fills, assignees)
 
 
 def most_on_project(

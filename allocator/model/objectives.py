@@ -53,15 +53,15 @@ def _previous_plan_terms(ctx: Context, terms: list[cp_model.LinearExprT]) -> int
     if previous is None:
         return 0
     data, v = ctx.data, ctx.vars
-    constant = len(previous.gone)
+    constant = 0
     for w, name in previous.fills:
         s = data.specialist_index.get(name)
-        var = v.fill.get((s, w)) if s is not None and w is not None else None
+        var = v.fill.get((s, w)) if s is not None else None
         if var is None:
-            constant += 1  # the filler cannot fill it (or the workplace is gone): a change
+            constant += 1  # the filler cannot fill it (or has left): a change
         else:
             terms.append(1 - var)
-    filled_before = {w for w, _ in previous.fills if w is not None}
+    filled_before = {w for w, _ in previous.fills}
     # a fill of a workplace no one filled before is a change too
     terms.extend(var for (_, w), var in v.fill.items() if w not in filled_before)
     by_task: dict[int, list[tuple[int, cp_model.IntVar]]] = defaultdict(list)

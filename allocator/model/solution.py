@@ -98,7 +98,7 @@ def stability(data: ModelData, solution: Solution, rows: list[tuple[int, int, in
         return count
     names = [s.id for s in data.instance.specialists]
     for w, name in previous.fills:
-        now = solution.fills.get(w) if w is not None else None
+        now = solution.fills.get(w)
         count += int(now is None or names[now] != name)
     filled_before = {w for w, _ in previous.fills}
     count += sum(1 for w in solution.fills if w not in filled_before)
@@ -109,4 +109,4 @@ def stability(data: ModelData, solution: Solution, rows: list[tuple[int, int, in
     before = previous.assignees
     tasks = before.keys() | after.keys()
     changed = sum(len(before.get(k, set()) ^ after.get(k, set())) for k in tasks)
-    return count + len(previous.gone) + changed
+    return count + changed
