@@ -28,7 +28,7 @@ from rich.text import Text
 
 from allocator.check import check_plan
 from allocator.documents import InvalidDocument, read_json
-from allocator.kpis import plan_tables
+from allocator.kpis import csv_safe, plan_tables
 from allocator.schema import Instance, Plan, Problem
 from allocator.solve import Progress, SolveOptions, solve
 from allocator.validate import load_instance, load_plan
@@ -162,7 +162,7 @@ def write_csv(instance: Instance, plan: Plan, folder: Path) -> list[Path]:
     written = []
     for name, frame in plan_tables(instance, plan).items():
         path = folder / f"{name}.csv"
-        frame.to_csv(path, index=False)
+        csv_safe(frame).to_csv(path, index=False)
         written.append(path)
     return written
 

@@ -168,6 +168,21 @@ def plan_tables(instance: Instance, plan: Plan) -> dict[str, pd.DataFrame]:
     }
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+"""What makes a spreadsheet read a CSV cell as a formula (OWASP, "CSV injection")."""
+
+
+def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every text cell a spreadsheet would run as a formula (an id such as
+    ``=HYPERLINK(...)``) prefixed with ``'``, which spreadsheets show as text (OWASP's
+    advice for CSV exports); numbers are left alone."""
+
+    def safe(value: Any) -> Any:
+        return "'" + value if isinstance(value, str) and value.startswith(FORMULA_START) else value
+
+    return frame.map(safe)
+
+
 def compute_kpis(instance: Instance, plan: Plan) -> dict[str, Any]:
     """The KPI tables as JSON-ready records (``totals`` as one object)."""
     tables = kpi_tables(instance, plan)

@@ -11,7 +11,7 @@ import pandas as pd
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from allocator import Instance, Plan
-from allocator.kpis import PLAN_TABLES, assignments_frame, plan_tables
+from allocator.kpis import PLAN_TABLES, assignments_frame, csv_safe, plan_tables
 
 CSV_TYPE = "text/csv; charset=utf-8"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -36,12 +36,15 @@ def _cell_text(value: Any) -> Any:
 
 
 def assignments_csv(plan: Plan) -> bytes:
-    """The assignments table: one row per specialist, target and date."""
-    return assignments_frame(plan).to_csv(index=False).encode("utf-8")
+    """The assignments table: one row per specialist, target and date (text that a
+    spreadsheet would run as a formula is prefixed with ``'``, see
+    :func:`allocator.kpis.csv_safe`)."""
+    return csv_safe(assignments_frame(plan)).to_csv(index=False).encode("utf-8")
 
 
 def plan_workbook(instance: Instance, plan: Plan) -> bytes:
-    """An .xlsx workbook with the sheets of :data:`SHEETS`."""
+    """An .xlsx workbook with the sheets of :data:`SHEETS`; every text cell is text, even
+    one that starts like a formula (``=1+2``), and control characters become U+FFFD."""
     frames = plan_tables(instance, plan)
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
@@ -49,4 +52,8 @@ def plan_workbook(instance: Instance, plan: Plan) -> bytes:
             frame = frames[name].map(_cell_text)
             frame.columns = [_cell_text(column) for column in frame.columns]
             frame.to_excel(writer, sheet_name=name, index=False)
+            for row in writer.sheets[name].iter_rows():
+                for cell in row:
+                    if cell.data_type == "f":  # text such as "=1+2" stays text, never a formula
+                        cell.data_type = "s"
     return buffer.getvalue()

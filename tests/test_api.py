@@ -30,7 +30,7 @@ from api_support import (
     searching,
     wait_job,
 )
-from conftest import INSTANCES
+from conftest import INSTANCES, instance_dict, person, task
 from fastapi.testclient import TestClient
 
 from api.core.config import Settings
@@ -205,6 +205,26 @@ def test_downloads_of_any_instance_name_have_a_safe_header(client: TestClient) -
     cells = {cell for row in book["specialists"].iter_rows(values_only=True) for cell in row}
     assert "bell\ufffdring" in cells
     checked(data, client.get(f"/v1/jobs/{job['id']}/plan").json())
+
+
+def test_downloads_never_turn_ids_into_formulas(client: TestClient) -> None:
+    evil = '=HYPERLINK("http://evil.example","x")'
+    data = instance_dict(
+        specialists=[person(evil), person("+1")],
+        tasks=[task("@t", 60, max_assignees=2)],
+    )
+    job = wait_job(client, submit(client, data, time_limit=3)["id"])
+    plan = checked(data, client.get(f"/v1/jobs/{job['id']}/plan").json())
+    assert {a.specialist for a in plan.assignments} == {evil, "+1"}
+    text = client.get(f"/v1/jobs/{job['id']}/plan", params={"format": "csv"}).text
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert {r["specialist"] for r in rows} == {"'" + evil, "'+1"}
+    assert {r["task"] for r in rows} == {"'@t"}
+    content = client.get(f"/v1/jobs/{job['id']}/plan", params={"format": "xlsx"}).content
+    book = openpyxl.load_workbook(io.BytesIO(content))
+    cells = [cell for sheet in book for row in sheet.iter_rows() for cell in row]
+    assert not [cell.coordinate for cell in cells if cell.data_type == "f"]
+    assert evil in {cell.value for cell in cells}  # kept exactly, as text
 
 
 def test_submit_a_multipart_upload(client: TestClient) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import INSTANCES, instance_dict, person
+from conftest import INSTANCES, instance_dict, person, task
 
 from allocator import Plan, check_plan, load_instance_file
 from allocator.generate import GeneratorConfig, generate_instance
@@ -200,6 +200,17 @@ def test_square_brackets_in_names_are_printed_as_they_are(tmp_path: Path) -> Non
     result = run("validate", write(tmp_path / "bad.json", data))
     assert result.returncode == 2, output(result)
     assert "unknown specialist '[/]nobody'" in result.stdout
+
+
+def test_csv_tables_never_turn_ids_into_formulas(tmp_path: Path) -> None:
+    data = instance_dict(specialists=[person("=1+2")], tasks=[task("-t", 8)])
+    plan_path, folder = tmp_path / "plan.json", tmp_path / "csv"
+    result = run("solve", write(tmp_path / "i.json", data), "-o", plan_path, "--csv", folder, "-q")
+    assert result.returncode == 0, output(result)
+    assert check_plan(load_instance_file(tmp_path / "i.json"), read_plan(plan_path)).ok
+    with (folder / "assignments.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert rows and {(r["specialist"], r["task"]) for r in rows} == {("'=1+2", "'-t")}
 
 
 def test_solve_bad_file_exits_2_and_writes_an_invalid_plan(tmp_path: Path) -> None:
