@@ -128,6 +128,11 @@ def _output_problem(path: Path, folder: bool) -> str | None:
     return None
 
 
+def _same_path(a: Path, b: Path) -> bool:
+    """Whether two paths name the same file or folder (links and ``..`` resolved)."""
+    return a.resolve() == b.resolve()
+
+
 def _check_outputs(*outputs: tuple[Path | None, bool]) -> None:
     """Exit 2 before any work when an output (path, is a folder) cannot be written."""
     problems = [
@@ -287,6 +292,12 @@ def solve_command(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or tables.")] = False,
 ) -> None:
     """Solve an instance into a plan, checked by the independent checker."""
+    if output is not None and _same_path(output, instance_path):
+        console.print(f"[red]-o {escape(str(output))} would overwrite the instance[/]")
+        raise typer.Exit(Exit.INVALID)
+    if output is not None and csv is not None and _same_path(output, csv):
+        console.print("[red]-o and --csv name the same path: the plan is a file, --csv a folder[/]")
+        raise typer.Exit(Exit.INVALID)
     _check_outputs((output, False), (csv, True))
     try:
         _, instance = _load(instance_path)

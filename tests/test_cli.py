@@ -163,8 +163,18 @@ def test_files_python_cannot_read_exit_2_without_a_traceback(
         (["solve", DEMO, "--csv", "{file}"], "is a file, not a folder"),
         (["generate", "-o", "{dir}"], "is a folder; give a file name"),
         (["batch", DEMO, "-o", "{file}"], "is a file, not a folder"),
+        (["solve", "{file}", "-o", "{file}"], "would overwrite the instance"),
+        (["solve", DEMO, "-o", "{dir}/x", "--csv", "{dir}/x"], "name the same path"),
     ],
-    ids=["plan-into-a-folder", "plan-under-a-file", "csv-into-a-file", "generate", "batch"],
+    ids=[
+        "plan-into-a-folder",
+        "plan-under-a-file",
+        "csv-into-a-file",
+        "generate",
+        "batch",
+        "plan-over-its-instance",
+        "plan-and-csv-alike",
+    ],
 )
 def test_outputs_that_cannot_be_written_exit_2_before_solving(
     tmp_path: Path, command: list[Any], message: str
