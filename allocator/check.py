@@ -122,9 +122,10 @@ class _Row:
 
 
 def _num(value: float) -> str:
-    """Hours or money for people: ``8``, ``7.5``, ``0.25``, ``10120``."""
-    if not math.isfinite(value):
-        return str(value)
+    """Hours or money for people: ``8``, ``7.5``, ``0.25``, ``10120`` (``1e+308`` beyond a
+    trillion, which no plan has)."""
+    if not math.isfinite(value) or abs(value) >= 1e12:
+        return f"{value:g}"
     if abs(value - round(value)) < 1e-9:
         return str(round(value))
     return f"{value:.4f}".rstrip("0").rstrip(".")

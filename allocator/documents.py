@@ -26,9 +26,31 @@ MAX_DEPTH = 32
 MAX_INT_DIGITS = sys.get_int_max_str_digits() or 4300
 """Longest integer literal Python's ``json`` module converts."""
 
-NOT_FINITE = "must be a finite number (NaN and Infinity are not JSON numbers)"
+NOT_FINITE = "must be a finite number (not NaN, Infinity, or beyond ±1.8e308 such as 1e400)"
 LONE_SURROGATE = "contains a lone UTF-16 surrogate (an escape such as \\ud800), not a character"
+DUPLICATE_KEY = "appears twice in this object (JSON readers would keep only the last one)"
 TOO_DEEP = f"nested too deeply (at most {MAX_DEPTH} levels of arrays and objects)"
+
+
+class _Repeated(dict[str, Any]):
+    """An object read from JSON whose keys repeat (``repeated`` lists them)."""
+
+    repeated: list[str]
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``json``'s object hook: a plain dict, or a :class:`_Repeated` when a key repeats."""
+    out = dict(pairs)
+    if len(out) == len(pairs):
+        return out
+    repeated = _Repeated(out)
+    seen: set[str] = set()
+    repeated.repeated = []
+    for key, _ in pairs:
+        if key in seen:
+            repeated.repeated.append(key)
+        seen.add(key)
+    return repeated
 
 
 class InvalidDocument(ValueError):
@@ -84,6 +106,8 @@ class Unsound:
     """Locations of NaN and infinite numbers."""
     surrogates: list[Location] = field(default_factory=list)
     """Locations of strings holding lone surrogates."""
+    repeated: list[Location] = field(default_factory=list)
+    """Locations of keys given twice in their object (as :func:`parse_json` reads them)."""
     fatal: Problem | None = None
     """A problem that stops reading: nesting deeper than :data:`MAX_DEPTH`, or an object
     key holding a lone surrogate (its path could not even be written)."""
@@ -101,19 +125,19 @@ def unsound_values(data: Any) -> Unsound:
                 found.fatal = Problem(path=json_path(loc), message=TOO_DEEP)
                 break
             if isinstance(value, list):
-                stack.extend((item, (*loc, i)) for i, item in enumerate(value))
+                stack.extend((item, (*loc, i)) for i, item in reversed(list(enumerate(value))))
                 continue
             if not all(isinstance(key, str) and _is_text(key) for key in value):
                 found.fatal = Problem(path=json_path(loc), message=f"a key {LONE_SURROGATE}")
                 break
-            stack.extend((item, (*loc, key)) for key, item in value.items())
+            stack.extend((item, (*loc, key)) for key, item in reversed(value.items()))
+            if isinstance(value, _Repeated):
+                found.repeated += [(*loc, key) for key in value.repeated]
         elif isinstance(value, float) and not math.isfinite(value):
             found.non_finite.append(loc)
         elif isinstance(value, str) and not _is_text(value):
             found.surrogates.append(loc)
-    found.non_finite.sort(key=str)
-    found.surrogates.sort(key=str)
-    return found
+    return found  # (in document order: children are stacked last first)
 
 
 def parse_json(raw: str | bytes, *, finite_only: bool = False) -> Any:
@@ -123,7 +147,8 @@ def parse_json(raw: str | bytes, *, finite_only: bool = False) -> Any:
     ------
     InvalidDocument
         Bytes that are not UTF-8, malformed JSON (with line and column), integers longer
-        than :data:`MAX_INT_DIGITS`, nesting deeper than :data:`MAX_DEPTH`, lone surrogates,
+        than :data:`MAX_INT_DIGITS`, nesting deeper than :data:`MAX_DEPTH`, a key given
+        twice in one object, lone surrogates,
         and, with ``finite_only``, NaN and Infinity (otherwise left for validation to report
         together with the document's other problems).
     """
@@ -137,11 +162,11 @@ def parse_json(raw: str | bytes, *, finite_only: bool = False) -> Any:
         except UnicodeDecodeError as error:
             raise fail(f"not UTF-8 text (byte {error.start})") from None
     try:
-        data = json.loads(raw)
+        data = json.loads(raw, object_pairs_hook=_object)
     except json.JSONDecodeError as error:
         message = (
             f"malformed JSON at line {error.lineno}, column {error.colno} "
-            f"(character {error.pos}): {error.msg.lower()}"
+            f"(character {error.pos}): {error.msg.lower().removesuffix(' at')}"
         )
         raise fail(message) from None
     except RecursionError:
@@ -153,7 +178,8 @@ def parse_json(raw: str | bytes, *, finite_only: bool = False) -> Any:
     found = unsound_values(data)
     if found.fatal is not None:
         raise InvalidDocument([found.fatal])
-    problems = [Problem(path=json_path(loc), message=LONE_SURROGATE) for loc in found.surrogates]
+    problems = [Problem(path=json_path(loc), message=DUPLICATE_KEY) for loc in found.repeated]
+    problems += [Problem(path=json_path(loc), message=LONE_SURROGATE) for loc in found.surrogates]
     if finite_only:
         problems += [Problem(path=json_path(loc), message=NOT_FINITE) for loc in found.non_finite]
     if problems:

@@ -70,7 +70,8 @@ def _quarter_hours(value: float) -> float:
         raise ValueError("must be a finite number")
     if abs(value) > MAX_HOURS:
         raise ValueError(f"{value:g} is too large (at most {MAX_HOURS:,} hours)")
-    if abs(value * 4 - round(value * 4)) > 1e-9:
+    quarters = round(value * 4)
+    if abs(value * 4 - quarters) > 1e-9 or (quarters == 0 and value != 0):  # not 1e-10
         raise ValueError("hours must be a multiple of 0.25")
     return value
 

@@ -9,6 +9,7 @@ path; nothing is solved").
 from __future__ import annotations
 
 import contextlib
+import copy
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,7 @@ from allocator.documents import (
     LONE_SURROGATE,
     NOT_FINITE,
     InvalidDocument,
+    Location,
     json_path,
     read_json,
     unsound_values,
@@ -65,16 +67,20 @@ def json_type(value: Any) -> str:
     return _JSON_TYPES.get(type(value), type(value).__name__)
 
 
-def _replace(data: Any, loc: tuple[int | str, ...], value: Any) -> Any:
-    """A copy of ``data`` with the value at ``loc`` replaced (containers copied on the way)."""
-    if not loc:
-        return value
-    head, rest = loc[0], loc[1:]
-    if isinstance(data, dict):
-        return {**data, head: _replace(data[head], rest, value)}
-    items = list(data)
-    items[int(head)] = _replace(items[int(head)], rest, value)
-    return items
+def _without(data: Any, locations: list[Location]) -> Any:
+    """A copy of ``data`` with the values at ``locations`` replaced by ``None`` (one copy
+    for them all; ``data`` itself is left as it is)."""
+    if not locations:
+        return data
+    if not all(locations):
+        return None  # the document itself is the bad value
+    out = copy.deepcopy(data)
+    for *parents, last in locations:
+        node = out
+        for part in parents:
+            node = node[part]
+        node[last] = None
+    return out
 
 
 def unsound_problems(data: Any) -> tuple[Any, list[Problem], bool]:
@@ -86,9 +92,17 @@ def unsound_problems(data: Any) -> tuple[Any, list[Problem], bool]:
         return data, [found.fatal], True
     marked = [(loc, NOT_FINITE) for loc in found.non_finite]
     marked += [(loc, LONE_SURROGATE) for loc in found.surrogates]
-    for loc, _ in marked:
-        data = _replace(data, loc, None)
+    data = _without(data, [loc for loc, _ in marked])
     return data, [Problem(path=json_path(loc), message=message) for loc, message in marked], False
+
+
+_SCALAR_TYPES = {
+    "string_type": "a string",
+    "int_type": "an integer",
+    "bool_type": "a boolean",
+    "float_type": "a number",
+}
+"""pydantic's type errors of scalars, and what the field expects."""
 
 
 def _pydantic_problems(error: ValidationError) -> list[Problem]:
@@ -104,6 +118,8 @@ def _pydantic_problems(error: ValidationError) -> list[Problem]:
             message = f"expected a JSON object, not {json_type(item['input'])}"
         elif item["type"] == "list_type":
             message = f"expected a JSON array, not {json_type(item['input'])}"
+        elif item["type"] in _SCALAR_TYPES:
+            message = f"expected {_SCALAR_TYPES[item['type']]}, not {json_type(item['input'])}"
         if message in MODEL_FIELD_OF_ERROR:
             loc.append(MODEL_FIELD_OF_ERROR[message])
         problems.append(Problem(path=json_path(loc), message=message))
@@ -166,6 +182,10 @@ class _Partial:
     """Paths of the items kept without their malformed fields (see :func:`_salvaged`)."""
 
 
+def _is_id(value: Any) -> bool:
+    return isinstance(value, str) and value != ""
+
+
 def _partial(data: Any) -> _Partial | None:
     """The items of a structurally invalid instance that do parse, with their positions;
     ``None`` when ``data`` is not an object."""
@@ -181,7 +201,11 @@ def _partial(data: Any) -> _Partial | None:
         adapter: TypeAdapter[Any] = TypeAdapter(ITEM_TYPES[name])
         kept[name], positions[name] = [], []
         raw_ids[name] = (
-            [(i, str(x["id"])) for i, x in enumerate(items) if isinstance(x, dict) and "id" in x]
+            [
+                (i, x["id"])
+                for i, x in enumerate(items)
+                if isinstance(x, dict) and _is_id(x.get("id"))
+            ]
             if isinstance(raw, list)
             else None
         )

@@ -326,8 +326,9 @@ def test_malformed_json_is_400_with_the_position(client: TestClient) -> None:
         (b'{"name": "x\\ud800"}', "$.name", "lone UTF-16 surrogate"),
         (b'{"solver": {"seed": ' + b"7" * 5000 + b"}}", "$", "more than 4,300 digits"),
         (b'{"name": "caf\xe9"}', "$", "not UTF-8 text (byte 13)"),
+        (b'{"name": "a", "tasks": [], "name": "b"}', "$.name", "appears twice"),
     ],
-    ids=["deep", "deeper-than-the-parser", "nan", "surrogate", "long-integer", "latin-1"],
+    ids=["deep", "deeper-than-the-parser", "nan", "surrogate", "long-integer", "latin-1", "twice"],
 )
 def test_bodies_that_are_not_sound_json_are_400_with_the_path(
     client: TestClient, body: bytes, path: str, message: str

@@ -25,7 +25,7 @@ from allocator import (
     load_instance,
     solve,
 )
-from allocator.documents import LONE_SURROGATE, MAX_DEPTH, NOT_FINITE, TOO_DEEP
+from allocator.documents import DUPLICATE_KEY, LONE_SURROGATE, MAX_DEPTH, NOT_FINITE, TOO_DEEP
 from allocator.validate import load_instance_file, read_json, validate
 
 Data = dict[str, Any]
@@ -298,9 +298,15 @@ CASES: list[tuple[str, Callable[[Data], object], str, str]] = [
         "$.specialists[0].unavailable[0].why",
         "unknown field",
     ),
+    ("tiny-effort", _set((*T0, "effort_hours"), 1e-10), "$.tasks[0].effort_hours", "0.25"),
     ("timestamp", _set(("horizon", "start"), 1798761600), "$.horizon.start", "YYYY-MM-DD"),
     ("date-time", _set((*T0, "due"), "2027-01-08T00:00:00"), "$.tasks[0].due", "YYYY-MM-DD"),
-    ("priority-bool", _set((*P0, "priority"), True), "$.projects[0].priority", "valid integer"),
+    (
+        "priority-bool",
+        _set((*P0, "priority"), True),
+        "$.projects[0].priority",
+        "an integer, not a boolean",
+    ),
     ("assignees-text", _set((*T0, "max_assignees"), "2"), "$.tasks[0].max_assignees", "integer"),
     ("exclusive-yes", _set((*W0, "exclusive"), "yes"), "$.workplaces[0].exclusive", "boolean"),
     ("level-text", _set((*S0, "skills", "python"), "4"), "$.specialists[0].skills.python", "int"),
@@ -859,6 +865,45 @@ def test_a_file_that_is_not_sound_json_is_one_clean_problem(
         load_instance_file(file)
     (problem,) = raised.value.problems
     assert problem.path == path and message in problem.message
+
+
+def test_a_key_given_twice_is_reported_where_it_is(tmp_path: Path) -> None:
+    text = json.dumps(VALID).replace('"specialists": [', '"specialists": [], "specialists": [', 1)
+    text = text.replace('"effort_hours": 8', '"effort_hours": 8, "effort_hours": 9', 1)
+    file = tmp_path / "twice.json"
+    file.write_text(text)
+    with pytest.raises(InvalidDocument) as raised:
+        load_instance_file(file)
+    assert [(p.path, p.message) for p in raised.value.problems] == [
+        ("$.specialists", DUPLICATE_KEY),
+        ("$.tasks[0].effort_hours", DUPLICATE_KEY),
+    ]
+
+
+def test_json_messages_read_whole_and_huge_numbers_say_why(tmp_path: Path) -> None:
+    file = tmp_path / "odd.json"
+    file.write_text('{"name": "a\tb"}')  # a raw tab inside a string
+    with pytest.raises(InvalidDocument) as raised:
+        read_json(file)
+    assert raised.value.problems[0].message.endswith("): invalid control character")
+    file.write_text(json.dumps(VALID).replace('"cost_per_hour": 50', '"cost_per_hour": 1e400', 1))
+    with pytest.raises(InvalidInstance) as invalid:
+        load_instance_file(file)
+    (problem,) = invalid.value.problems
+    assert problem.path == "$.specialists[0].cost_per_hour" and "1e400" in problem.message
+
+
+def test_a_number_for_an_id_is_not_a_duplicate_of_its_text() -> None:
+    data = mutated(lambda d: d["specialists"].extend([person(5), person("5")]))  # type: ignore[arg-type]
+    assert found(data) == [("$.specialists[2].id", "expected a string, not a number")]
+
+
+def test_many_bad_numbers_are_reported_in_document_order_quickly() -> None:
+    data = mutated(lambda d: d["specialists"].extend(person(f"x{i}") for i in range(12)))
+    for s in data["specialists"]:
+        s["cost_per_hour"] = float("nan")
+    paths = [p.path for p in validate(data)]
+    assert paths == [f"$.specialists[{i}].cost_per_hour" for i in range(14)]
 
 
 def test_nesting_in_python_data_is_reported_with_its_path_not_a_recursion_error() -> None:
