@@ -395,7 +395,7 @@ def generate(
             min=1, max=2_000, help="Working days in the horizon (a horizon is at most ten years)."
         ),
     ] = 20,
-    tightness: Annotated[float, typer.Option(min=0.01, help="Demand / capacity.")] = 0.9,
+    tightness: Annotated[float, typer.Option(min=0.01, max=100, help="Demand / capacity.")] = 0.9,
     program: Annotated[ProgramChoice | None, typer.Option(help="Force one program.")] = None,
     vendors: Annotated[int, typer.Option(min=0, max=1_000, help="Number of vendors.")] = 2,
     name: Annotated[str | None, typer.Option(help="Instance name.")] = None,

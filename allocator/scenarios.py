@@ -27,9 +27,7 @@ Spec errors are reported all at once, each with its JSON path in the spec
 
 from __future__ import annotations
 
-import contextlib
 import copy
-import datetime as dt
 import json
 import re
 from pathlib import Path
@@ -42,6 +40,7 @@ from pydantic import (
     Field,
     ModelWrapValidatorHandler,
     PrivateAttr,
+    TypeAdapter,
     ValidationError,
     field_validator,
     model_validator,
@@ -49,8 +48,8 @@ from pydantic import (
 
 from allocator.batch import BatchItem
 from allocator.documents import InvalidDocument, read_json
-from allocator.schema import Instance, Problem
-from allocator.validate import _pydantic_problems, unsound_problems
+from allocator.schema import Day, Instance, Problem
+from allocator.validate import _pydantic_problems, _salvaged, unsound_problems
 
 __all__ = [
     "BASE",
@@ -82,15 +81,17 @@ class InvalidScenarios(InvalidDocument):
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    """No unknown fields and no coercion, as in the instance (:class:`allocator.schema.Strict`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class Leave(_Strict):
     """A specialist's extra leave, inclusive dates (``{"specialist", "date"}`` for one day)."""
 
     specialist: str = Field(min_length=1)
-    start: dt.date
-    end: dt.date
+    start: Day
+    end: Day
 
     @model_validator(mode="before")
     @classmethod
@@ -223,9 +224,14 @@ def spec_problems(data: Any, base: Instance | None = None) -> list[Problem]:
         ]
         raw = data.get("scenarios") if isinstance(data, dict) else None
         parsed = []
+        adapter: TypeAdapter[Scenario] = TypeAdapter(Scenario)
         for i, item in enumerate(raw if isinstance(raw, list) else []):
-            with contextlib.suppress(ValidationError):
-                parsed.append((i, Scenario.model_validate(item)))
+            try:
+                parsed.append((i, adapter.validate_python(item)))
+            except ValidationError as bad:  # its other fields are still checked
+                salvaged = _salvaged(adapter, item, bad)
+                if salvaged is not None:
+                    parsed.append((i, salvaged))
     else:
         parsed = list(enumerate(spec.scenarios))
     if base is not None:

@@ -497,6 +497,43 @@ def test_a_scenario_spec_reports_field_and_reference_errors_at_once() -> None:
     assert ("$.scenarios[2].demand_factor", NOT_FINITE) in problems
 
 
+def test_a_scenario_with_a_bad_field_still_has_its_references_checked() -> None:
+    data = {
+        "scenarios": [
+            {
+                "name": "c",
+                "in_house_share": 2,
+                "leave": {"specialist": "zed", "start": "2030-01-01", "end": "2030-01-02"},
+            }
+        ]
+    }
+    base = load_instance(json.loads(DEMO.read_text()))
+    assert {p.path for p in spec_problems(data, base)} == {
+        "$.scenarios[0].in_house_share",
+        "$.scenarios[0].leave.specialist",
+        "$.scenarios[0].leave.start",
+        "$.scenarios[0].leave.end",
+    }
+
+
+@pytest.mark.parametrize(
+    ("scenario", "path"),
+    [
+        ({"leave": {"specialist": "ana", "start": 1799107200, "end": "2027-01-06"}}, "leave.start"),
+        ({"leave": {"specialist": "ana", "date": "2027-01-06T00:00:00"}}, "leave.start"),
+        ({"in_house_share": True}, "in_house_share"),
+        ({"in_house_share": "0.5"}, "in_house_share"),
+        ({"demand_factor": "2"}, "demand_factor"),
+    ],
+)
+def test_a_scenario_spec_takes_no_coerced_values(scenario: dict[str, Any], path: str) -> None:
+    with pytest.raises(InvalidScenarios) as raised:
+        load_spec({"scenarios": [{"name": "s", **scenario}]})
+    paths = [p.path for p in raised.value.problems]
+    assert f"$.scenarios[0].{path}" in paths
+    assert all(p.startswith(f"$.scenarios[0].{path.split('.')[0]}") for p in paths), paths
+
+
 # -- the command -----------------------------------------------------------------------------
 
 

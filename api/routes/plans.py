@@ -33,18 +33,28 @@ def check(data: PayloadDep, _tenant: TenantDep) -> CheckResult:
         raise ApiError(
             422, message, details=[("$", f"expected a JSON object, not {json_type(data)}")]
         )
-    details = [(f"$.{key}", "required field is missing") for key in BODY if key not in data]
-    details += [(json_path((key,)), "unknown field") for key in data if key not in BODY]
-    if details:
-        raise ApiError(422, message, details=details)
-    problems = instance_problems(data["instance"], prefix="$.instance")
-    problems += [
-        Detail(path="$.plan" + p.path.removeprefix("$"), message=p.message)
-        for p in plan_problems(data["plan"])
+    problems = [
+        Detail(path=f"$.{key}", message="required field is missing")
+        for key in BODY
+        if key not in data
     ]
+    problems += [
+        Detail(path=json_path((key,)), message="unknown field") for key in data if key not in BODY
+    ]
+    if "instance" in data:  # every problem at once: the body's, the instance's, the plan's
+        problems += instance_problems(data["instance"], prefix="$.instance")
+    if "plan" in data:
+        problems += [
+            Detail(path="$.plan" + p.path.removeprefix("$"), message=p.message)
+            for p in plan_problems(data["plan"])
+        ]
     if problems:
-        bad_instance = problems[0].path.startswith("$.instance")
-        code = "invalid_instance" if bad_instance else "invalid_plan"
+        paths = [d.path for d in problems]
+        code = "invalid_request"
+        if any(path.startswith("$.instance") for path in paths):
+            code = "invalid_instance"
+        elif any(path.startswith("$.plan") for path in paths):
+            code = "invalid_plan"
         raise ApiError(422, f"{len(problems)} input error(s)", code=code, details=problems)
     instance, plan = Instance.model_validate(data["instance"]), Plan.model_validate(data["plan"])
     report = check_plan(instance, plan)
