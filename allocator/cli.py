@@ -76,10 +76,11 @@ EXIT_BY_STATUS = {
 }
 
 
-def _finite_seconds(value: float | None) -> float | None:
-    """``--time-limit`` is a number of seconds: ``inf`` and ``nan`` are refused (exit 2)."""
+def _finite(value: float | None) -> float | None:
+    """A number option (``--time-limit``, ``--tightness``): ``inf`` and ``nan`` are refused
+    (exit 2); typer's own ``min``/``max`` let ``nan`` through."""
     if value is not None and not math.isfinite(value):
-        raise typer.BadParameter(f"{value} is not a number of seconds")
+        raise typer.BadParameter(f"{value} is not a finite number")
     return value
 
 
@@ -281,7 +282,7 @@ def solve_command(
         float | None,
         typer.Option(
             min=0.001,
-            callback=_finite_seconds,
+            callback=_finite,
             help="Seconds for the solve (default: the instance's solver settings).",
         ),
     ] = None,
@@ -457,7 +458,7 @@ def batch_command(
         float | None,
         typer.Option(
             min=0.001,
-            callback=_finite_seconds,
+            callback=_finite,
             help="Seconds per solve (default: the instance's).",
         ),
     ] = None,

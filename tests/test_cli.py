@@ -350,6 +350,9 @@ def test_generate_stays_within_the_input_limits(tmp_path: Path) -> None:
     assert load_instance_file(path).horizon.end.year >= 2034  # about eight years, still valid
     result = run("generate", "-o", tmp_path / "longer.json", "--days", 2001)
     assert result.returncode == 2 and "--days" in output(result)
+    for tightness in ("1e308", "inf", "nan"):
+        result = run("generate", "-o", tmp_path / "odd.json", "--tightness", tightness)
+        assert result.returncode == 2 and "--tightness" in output(result), output(result)
 
 
 def test_generate_writes_a_valid_deterministic_instance(tmp_path: Path) -> None:
