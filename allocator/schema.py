@@ -231,7 +231,9 @@ class Task(Strict):
 
 
 class Fixed(Strict):
-    """A locked assignment: ``{specialist, workplace}`` or ``{specialist, task}``.
+    """A locked assignment: ``{specialist, workplace}`` or ``{specialist, task}`` (exactly
+    one target: :func:`allocator.validate.cross_reference_problems` checks it, so that a
+    fixed assignment naming both still has its references checked).
 
     With ``date`` the specialist works on the target that date; with ``hours`` (and a date)
     they work exactly that many hours that date; with ``hours`` and no date, a task gets
@@ -243,12 +245,6 @@ class Fixed(Strict):
     task: Id | None = None
     date: Day | None = None
     hours: PositiveHours | None = None
-
-    @model_validator(mode="after")
-    def _one_target(self) -> Fixed:
-        if (self.workplace is None) == (self.task is None):
-            raise ValueError("a fixed assignment names exactly one of 'workplace' or 'task'")
-        return self
 
 
 class Objective(Strict):

@@ -221,11 +221,14 @@ def _partial(data: Any) -> _Partial | None:
             positions[name].append(index)
     try:
         horizon: Horizon | None = Horizon.model_validate(data.get("horizon"))
-    except ValidationError:
-        horizon = None
+    except ValidationError as error:  # (a bad holiday does not hide the other date checks)
+        horizon = _salvaged(TypeAdapter(Horizon), data.get("horizon"), error)
     values: dict[str, Any] = {"horizon": horizon}  # may be None: see cross_reference_problems
     with contextlib.suppress(ValidationError):  # a malformed solver is reported already
         values["solver"] = SolverSettings.model_validate(data.get("solver", {}))
+    if data.get("previous_plan") is not None:
+        with contextlib.suppress(ValidationError):  # (reported already)
+            values["previous_plan"] = Plan.model_validate(data["previous_plan"])
     instance = Instance.model_construct(**values)
     for name, items in kept.items():
         object.__setattr__(instance, name, items)
@@ -480,11 +483,14 @@ def cross_reference_problems(instance: Instance, partial: _Partial | None = None
 
     seen_fixed: set[tuple[Any, ...]] = set()
     for path, f in c.items("fixed"):
+        one_target = (f.workplace is None) != (f.task is None)
+        if not one_target:
+            c.add(path, "a fixed assignment names exactly one of 'workplace' or 'task'")
         c.known(f"{path}.specialist", f.specialist, specialists, "specialist")
         c.known(f"{path}.workplace", f.workplace, ids["workplaces"], "workplace")
         c.known(f"{path}.task", f.task, ids["tasks"], "task")
         c.date_in_horizon(f"{path}.date", f.date)
-        if path in salvaged:  # read without a malformed date or hours: not comparable
+        if path in salvaged or not one_target:  # (read without a bad field: not comparable)
             continue
         if f.hours is not None and f.date is None and f.workplace is not None:
             c.add(f"{path}.hours", "hours on a fixed workplace need a date")

@@ -727,6 +727,31 @@ def test_a_malformed_fixed_assignment_still_has_its_references_checked() -> None
     ]
 
 
+def test_a_fixed_assignment_naming_both_targets_still_has_its_references_checked() -> None:
+    data = mutated(_set(("fixed",), [{"specialist": "ghost", "workplace": "w", "task": "t"}]))
+    assert found(data) == [
+        ("$.fixed[0]", "a fixed assignment names exactly one of 'workplace' or 'task'"),
+        ("$.fixed[0].specialist", "unknown specialist 'ghost'"),
+    ]
+
+
+def test_a_bad_holiday_does_not_hide_the_other_date_checks() -> None:
+    data = mutated(_set(("horizon", "holidays"), ["2027-13-01"]))
+    data["workplaces"][0]["end"] = "2027-03-01"
+    assert [p for p, _ in found(data)] == ["$.horizon.holidays[0]", "$.workplaces[0].end"]
+
+
+def test_other_errors_do_not_hide_the_previous_plans() -> None:
+    row = {"specialist": "a", "project": "p", "date": "2027-01-04", "hours": 4}
+    previous = {"instance": "t", "status": "optimal", "assignments": [row]}
+    data = mutated(_set(("previous_plan",), previous))
+    data["tasks"][0]["effort_hours"] = -1
+    assert [p for p, _ in found(data)] == [
+        "$.tasks[0].effort_hours",
+        "$.previous_plan.assignments[0]",
+    ]
+
+
 def test_an_unknown_goal_does_not_hide_a_goal_listed_twice() -> None:
     data = mutated(_set(("objective",), {"order": ["cost", "speed", "cost"]}))
     assert sorted(p for p, _ in found(data)) == ["$.objective.order", "$.objective.order[1]"]
