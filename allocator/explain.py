@@ -195,5 +195,6 @@ def explain_infeasibility(instance: Instance, time_limit: float = 20.0) -> list[
         if infeasible(rest):
             core = rest
     items = [guards.labels[x] for x in core if x in guards.labels]
-    head = "these items cannot all hold together"
-    return [f"{head}: " + "; ".join(items)] + [f"conflicting: {item}" for item in items]
+    head = "this item can never hold" if len(items) == 1 else "these items cannot all hold together"
+    details = [f"conflicting: {item}" for item in items] if len(items) > 1 else []
+    return [f"{head}: " + "; ".join(items), *details]

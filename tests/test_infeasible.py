@@ -72,24 +72,58 @@ def test_the_decoys_alone_are_feasible() -> None:
 
 
 @pytest.mark.parametrize(
-    ("who", "seat"),
+    ("who", "seat", "because"),
     [
-        ({"roles": ["tester"]}, {}),
-        ({"skills": {"python": 2}}, {"skills": {"python": 4}}),
-        ({}, {"candidates": ["decoy-ann"]}),
-        ({"sourcing": "outsourced"}, {"sourcing": "in_house"}),
-        ({"certifications": []}, {"certifications": ["hipaa"]}),
+        ({"roles": ["tester"]}, {}, "xena is not a developer"),
+        (
+            {"skills": {"python": 2}},
+            {"skills": {"python": 4}},
+            "xena has python at level 2, needs 4",
+        ),
+        ({}, {"candidates": ["decoy-ann"]}, "xena is not an approved candidate"),
+        (
+            {"sourcing": "outsourced"},
+            {"sourcing": "in_house"},
+            "xena is outsourced; workplace seat is in-house only",
+        ),
+        ({"certifications": []}, {"certifications": ["hipaa"]}, "xena lacks certification hipaa"),
     ],
     ids=["role", "skill", "candidates", "sourcing", "certification"],
 )
-def test_fixed_ineligible_specialist(who: dict[str, Any], seat: dict[str, Any]) -> None:
+def test_fixed_ineligible_specialist(
+    who: dict[str, Any], seat: dict[str, Any], because: str
+) -> None:
     data = with_decoys(
         [person("xena", **who)],
         workplaces=[workplace("seat", **seat)],
         fixed=[{"specialist": "xena", "workplace": "seat"}],
     )
-    _, words = infeasible(data)
+    plan, words = infeasible(data)
     assert {"xena", "seat"} <= words
+    assert plan.explanation == [
+        f"this item can never hold: fixed assignment: xena on workplace seat ({because})"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("day", "holidays", "because"),
+    [
+        ("2027-01-09", [], "2027-01-09 is a Saturday, not a working day"),
+        (WEEK[2], [WEEK[2]], f"{WEEK[2]} is a holiday"),
+    ],
+    ids=["saturday", "holiday"],
+)
+def test_a_fixed_date_that_is_no_working_day_says_so(
+    day: str, holidays: list[str], because: str
+) -> None:
+    data = with_decoys(
+        [person("xena")],
+        tasks=[task("job")],
+        fixed=[{"specialist": "xena", "task": "job", "date": day}],
+        horizon={"start": WEEK[0], "end": "2027-01-10", "holidays": holidays},
+    )
+    plan, _ = infeasible(data)
+    assert because in plan.explanation[0], plan.explanation
 
 
 def test_fixed_task_on_a_date_the_specialist_is_on_leave() -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from allocator.eligibility import TargetKind
 from allocator.model.context import Context
-from allocator.model.data import quarters
+from allocator.model.data import QUARTER, quarters
 from allocator.schema import Fixed, Rule
 
 
@@ -47,15 +47,39 @@ def _target_and_day(ctx: Context, item: Fixed) -> tuple[int, int, int | None]:
     return s, k, day
 
 
+def why_never(ctx: Context, item: Fixed, s: int, k: int, day: int | None) -> str:
+    """Why a fixed assignment can never hold, in plain words: the specialist is not eligible
+    (which rule), the date is no working date, outside the item's dates or on leave."""
+    data = ctx.data
+    t = data.targets[k]
+    if s not in t.eligible:
+        exclusions = data.eligibility.why_not(data.instance.specialists[s], t.target)
+        if exclusions:
+            return "; ".join(e.reason for e in exclusions)
+    if item.date is not None:
+        if day == -1:
+            if item.date in data.instance.horizon.holidays:
+                return f"{item.date} is a holiday"
+            return f"{item.date} is a {item.date:%A}, not a working day"
+        if day not in t.days:
+            return f"{item.date} is outside the {t.target.kind}'s dates"
+        if day not in data.available[s]:
+            return f"{item.specialist} is unavailable on {item.date}"
+    if item.hours is not None and t.is_workplace and quarters(item.hours) != t.daily_q:
+        return f"the workplace takes {t.daily_q / QUARTER:g} h a day, not {item.hours:g}"
+    return "the specialist was left out of this large model's candidates"
+
+
 def _workplace(ctx: Context, item: Fixed, label: str) -> None:
     s, w, day = _target_and_day(ctx, item)
     fill = ctx.vars.fill.get((s, w))
     t = ctx.data.targets[w]
-    if fill is None or (day is not None and day not in t.eligible.get(s, [])):
-        ctx.guards.impossible(label)
-        return
-    if item.hours is not None and quarters(item.hours) != t.daily_q:
-        ctx.guards.impossible(label)
+    if (
+        fill is None
+        or (day is not None and day not in t.eligible.get(s, []))
+        or (item.hours is not None and quarters(item.hours) != t.daily_q)
+    ):
+        ctx.guards.impossible(f"{label} ({why_never(ctx, item, s, w, day)})")
         return
     name = f"{Rule.FIXED}[{item.specialist},{item.workplace}]"
     ctx.impose(ctx.model.add(fill == 1), name, ctx.guards.guard(label))
@@ -67,7 +91,7 @@ def _task(ctx: Context, item: Fixed, label: str) -> None:
     assignee = v.assignee.get((s, k))
     name = f"{Rule.FIXED}[{item.specialist},{item.task}]"
     if assignee is None or (day is not None and (s, k, day) not in v.hours):
-        ctx.guards.impossible(label)
+        ctx.guards.impossible(f"{label} ({why_never(ctx, item, s, k, day)})")
         return
     guard = ctx.guards.guard(label)
     if day is None:
