@@ -109,6 +109,8 @@ def _blockers(data: ModelData, usage: _Usage, t: TargetData, days: list[int]) ->
             groups[f"already on {limit} project(s), their limit"].append(name)
         elif all((s, d) in usage.locked for d in own):
             groups["on an exclusive workplace on those dates"].append(name)
+        elif data.capacity_q[s] < need:
+            groups[f"work less than the task's minimum of {need / QUARTER:g} h a day"].append(name)
         elif all(data.capacity_q[s] - usage.load[s, d] < need for d in own):
             groups["fully booked on those dates"].append(name)
         elif not data.in_house[s] and share > 0:
@@ -125,6 +127,13 @@ def unmet_reasons(
 ) -> dict[int, list[str]]:
     """Plain-word reasons for every target with unmet hours, by target index."""
     usage = _Usage(data, solution)
+    order = list(data.instance.objective.order)
+    goal_note = ""  # when unmet hours are the objective's choice, not only the rules'
+    if "coverage" not in order:
+        goal_note = "the objective does not ask for coverage"
+    elif order[0] != "coverage":
+        before = " and ".join(order[: order.index("coverage")])
+        goal_note = f"the objective ranks {before} before coverage"
     out: dict[int, list[str]] = {}
     for t in data.targets:
         if unmet_q[t.index] <= 0:
@@ -147,6 +156,8 @@ def unmet_reasons(
                 f"{t.set_aside} more eligible specialist(s) were left out of this large model "
                 "(candidate restriction)"
             )
+        if goal_note:
+            reasons.append(goal_note)
         if not proven:
             reasons.append("the search stopped before proving this is the best plan")
         hours = unmet_q[t.index] / QUARTER

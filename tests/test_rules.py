@@ -376,6 +376,8 @@ def test_objective_order_is_respected() -> None:
     plan = solve_checked(data)
     assert plan.assignments == []  # cost first: planning nothing is cheapest
     assert plan.objective["cost"] == 0
+    (unmet,) = plan.unmet
+    assert "the objective ranks cost before coverage" in unmet.reasons
 
 
 def test_stability_keeps_the_previous_filler_when_it_comes_before_cost() -> None:
@@ -493,6 +495,17 @@ def test_no_eligible_specialist_reason_names_the_rule() -> None:
     (unmet,) = plan.unmet
     assert "no eligible specialist" in unmet.reasons[0]
     assert "python" in unmet.reasons[0] and "skill" in unmet.reasons[0]
+
+
+def test_people_who_work_less_than_the_minimum_day_are_not_called_fully_booked() -> None:
+    data = instance_dict(
+        specialists=[person("b", hours_per_day=2.5), person("c", hours_per_day=2.5)],
+        tasks=[task(effort_hours=5, min_daily_hours=4, max_assignees=2)],
+    )
+    plan = solve_checked(data)
+    (unmet,) = plan.unmet
+    assert plan.assignments == [] and unmet.hours == 5
+    assert unmet.reasons == ["b, c: work less than the task's minimum of 4 h a day"]
 
 
 def test_busy_specialists_reason() -> None:
