@@ -884,7 +884,7 @@ def statistics_line(statistics: dict[str, Any]) -> str:
     """The batch's figures in one line (see :class:`BatchResult`)."""
     s = statistics
     line = (
-        f"{s['instances']} instance(s): {s['solved']} solved, {s['skipped']} up to date, "
+        f"{s['instances']} instance(s): {s['solved']} run now, {s['skipped']} up to date, "
         f"{s['failed']} not a good plan; wall {s['wall_seconds']:.1f} s, "
         f"solve {s['solve_seconds']:.1f} s on {s['executor']}"
     )

@@ -102,7 +102,7 @@ def is_eligible(instance: Instance, specialist: Specialist, target: Target) -> b
 def _exclusions(instance: Instance, specialist: Specialist, target: Target) -> Iterator[Exclusion]:
     s, item, project = specialist, target.item, target.project
     if target.role is not None and target.role not in s.roles:
-        yield Exclusion("role", f"{s.id} is not a {target.role}")
+        yield Exclusion("role", f"{s.id} does not have the role {target.role}")
     for skill, level in item.skills.items():
         has = s.skills.get(skill, 0)
         if has == 0:

@@ -561,16 +561,16 @@ def test_the_batch_command(tmp_path: Path) -> None:
     lines = {line.split("│")[1].strip(): line for line in table.splitlines() if "│" in line}
     assert "optimal" in lines["g2"] and "optimal" in lines["g3"]
     assert "infeasible" in lines["locked"]
-    assert "3 instance(s): 3 solved, 0 up to date" in table
+    assert "3 instance(s): 3 run now, 0 up to date" in table
     assert "overhead" in table
     assert pd.read_csv(outdir / "summary.csv")["instance"].tolist() == ["g2", "g3", "locked"]
 
     again = run(str(tmp_path / "in" / "g*.json"), "-o", outdir, "--time-limit", 3)
     assert again.returncode == 0, again.stdout + again.stderr
-    assert "2 instance(s): 0 solved, 2 up to date" in again.stdout
+    assert "2 instance(s): 0 run now, 2 up to date" in again.stdout
     forced = run(str(tmp_path / "in" / "g*.json"), "-o", outdir, "--time-limit", 3, "--force")
     assert forced.returncode == 0, forced.stdout + forced.stderr
-    assert "2 instance(s): 2 solved, 0 up to date" in forced.stdout
+    assert "2 instance(s): 2 run now, 0 up to date" in forced.stdout
 
     missing = run(tmp_path / "nothing-*.json", "-o", outdir)
     assert missing.returncode == 2

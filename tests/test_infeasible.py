@@ -74,7 +74,7 @@ def test_the_decoys_alone_are_feasible() -> None:
 @pytest.mark.parametrize(
     ("who", "seat", "because"),
     [
-        ({"roles": ["tester"]}, {}, "xena is not a developer"),
+        ({"roles": ["tester"]}, {}, "xena does not have the role developer"),
         (
             {"skills": {"python": 2}},
             {"skills": {"python": 4}},
