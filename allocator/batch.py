@@ -20,11 +20,13 @@ solve settings; up-to-date items are not solved again unless ``force`` is given.
 
 from __future__ import annotations
 
+import fnmatch
 import glob
 import hashlib
 import json
 import multiprocessing
 import os
+import re
 import socket
 import time
 from collections import Counter, deque
@@ -56,6 +58,7 @@ from rich.text import Text
 
 from allocator.check import check_plan
 from allocator.documents import InvalidDocument, parse_json
+from allocator.kpis import csv_safe
 from allocator.schema import Plan, Problem
 from allocator.solve import SolveOptions, solve
 from allocator.validate import InvalidInstance, load_instance
@@ -266,6 +269,51 @@ def _instance_files(folder: Path) -> list[Path]:
     )
 
 
+def same_file(a: Path, b: Path) -> bool:
+    """Whether two paths name the same file (links, ``..`` and hard links resolved)."""
+    if a.resolve() == b.resolve():
+        return True
+    try:
+        return a.exists() and b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def _matches(pattern: str) -> list[Path]:
+    """The paths a glob pattern matches, sorted; ``**`` is any depth of folders, walked
+    without following links (``glob``'s own walk follows them, and a link to a parent
+    folder never ends). Hidden names match only a part that starts with a dot, as in
+    ``glob``."""
+    parts = Path(pattern).parts
+    anchored = Path(pattern).is_absolute()
+    bases = [Path(parts[0])] if anchored else [Path()]
+    rest = parts[1:] if anchored else parts
+    for number, part in enumerate(rest, start=1):
+        following: list[Path] = []
+        for base in bases:
+            if part == "**":  # this folder and every one below (and their files, if last)
+                for root, folders, files in os.walk(base, followlinks=False):
+                    folders[:] = [name for name in folders if not name.startswith(".")]
+                    following.append(Path(root))
+                    if number == len(rest):
+                        following += [Path(root, name) for name in files if name[0] != "."]
+            elif glob.has_magic(part):
+                try:
+                    names = sorted(entry.name for entry in os.scandir(base))
+                except OSError:  # not a folder, or unreadable
+                    continue
+                hidden = part.startswith(".")
+                following += [
+                    base / name
+                    for name in fnmatch.filter(names, part)
+                    if hidden or not name.startswith(".")
+                ]
+            else:
+                following.append(base / part)
+        bases = list(dict.fromkeys(following))
+    return sorted(path for path in bases if path.exists())
+
+
 def collect_inputs(inputs: Sequence[str | Path]) -> list[Path]:
     """The instance files named by ``inputs``: files, folders and glob patterns.
 
@@ -281,15 +329,17 @@ def collect_inputs(inputs: Sequence[str | Path]) -> list[Path]:
     found: list[Path] = []
     for raw in inputs:
         path = Path(raw)
+        if not str(raw).strip():
+            raise InputError("an input is empty: name a file, a folder or a pattern")
         if path.is_dir():
             matches = _instance_files(path)
+            if not matches:
+                raise InputError(f"{raw}: the folder holds no instance file (*.json)")
         elif path.exists():
             matches = [path]
         elif glob.has_magic(str(raw)):
             matches = [
-                Path(p)
-                for p in sorted(glob.glob(str(raw), recursive=True))
-                if Path(p).is_file() and not p.endswith(PLAN_SUFFIX)
+                p for p in _matches(str(raw)) if p.is_file() and not p.name.endswith(PLAN_SUFFIX)
             ]
             if not matches:
                 raise InputError(f"{raw}: the pattern matches no instance file")
@@ -312,12 +362,18 @@ def file_items(paths: Sequence[Path]) -> list[BatchItem]:
     still shared gets ``-2``, ``-3``, ... in input order.
     """
     stems = Counter(_stem(p) for p in paths)
-    names = [_stem(p) if stems[_stem(p)] == 1 else f"{p.parent.name}-{_stem(p)}" for p in paths]
-    seen: Counter[str] = Counter()
+    names = [
+        _stem(p) if stems[_stem(p)] == 1 else f"{p.resolve().parent.name}-{_stem(p)}" for p in paths
+    ]
+    taken = set(names)  # a suffixed name must not be another file's own name
+    used: set[str] = set()
     items = []
     for path, name in zip(paths, names, strict=True):
-        seen[name] += 1
-        unique = name if seen[name] == 1 else f"{name}-{seen[name]}"
+        unique, n = name, 1
+        while unique in used or (unique != name and unique in taken):
+            n += 1
+            unique = f"{name}-{n}"
+        used.add(unique)
         items.append(BatchItem.from_file(path, unique))
     return items
 
@@ -692,11 +748,15 @@ def run_batch(
     Raises
     ------
     InputError
-        When two items share a name.
+        When two items share a name, or a file the batch writes is one of its sources.
     """
     repeated = sorted(name for name, n in Counter(item.name for item in items).items() if n > 1)
     if repeated:
         raise InputError(f"several items are named {', '.join(repeated)}")
+    for item in items:
+        for written in (outdir / SUMMARY_FILE, plan_path(outdir, item.name)):
+            if any(same_file(source, written) for source in item.sources):
+                raise InputError(f"{written} is an input; the batch would overwrite it")
     started = time.perf_counter()
     outdir.mkdir(parents=True, exist_ok=True)
     rows: dict[str, Row] = {}
@@ -717,7 +777,7 @@ def run_batch(
     result = BatchResult(ordered, _statistics(ordered, time.perf_counter() - started, backend))
     summary = result.frame()
     result.summary = summary if summarize is None else summarize(summary)
-    result.summary.to_csv(outdir / SUMMARY_FILE, index=False)
+    csv_safe(result.summary).to_csv(outdir / SUMMARY_FILE, index=False)
     return result
 
 
@@ -845,6 +905,15 @@ HIDDEN = frozenset({"plan", "solve_s", "overhead_ms"})
 ERROR_WIDTH = 70
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """``text`` safe for a terminal: control characters (escape sequences, line breaks in a
+    name) become U+FFFD, so a name can neither restyle the terminal nor break a table row."""
+    return _CONTROL.sub("\ufffd", text)
+
+
 def _cell(column: str, value: Any) -> Text:
     """A summary value as table text (never read as rich markup: names and errors are the
     user's)."""
@@ -854,7 +923,7 @@ def _cell(column: str, value: Any) -> Text:
         if column in PERCENT:
             return Text(PERCENT[column].format(value))
         return Text(f"{value:+,.2f}" if column.endswith("_vs_base") else f"{value:,.2f}")
-    text = str(value)
+    text = printable(str(value))
     return Text(text if len(text) <= ERROR_WIDTH else text[: ERROR_WIDTH - 1] + "…")
 
 
@@ -865,7 +934,7 @@ def summary_table(frame: pd.DataFrame, title: str) -> Table:
     if set(frame["check"]) <= {"ok", ""}:
         hidden.add("check")
     columns = [c for c in frame.columns if c not in hidden]
-    table = Table(title=Text(title), title_justify="left")
+    table = Table(title=Text(printable(title)), title_justify="left")
     for column in columns:
         numeric = pd.api.types.is_numeric_dtype(frame[column])
         table.add_column(

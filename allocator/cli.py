@@ -26,9 +26,10 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from allocator.batch import printable, same_file
 from allocator.check import check_plan
 from allocator.documents import InvalidDocument, read_json
-from allocator.kpis import csv_safe, plan_tables
+from allocator.kpis import PLAN_TABLES, csv_safe, plan_tables
 from allocator.schema import Instance, Plan, Problem
 from allocator.solve import Progress, SolveOptions, solve
 from allocator.validate import load_instance, load_plan
@@ -76,6 +77,17 @@ EXIT_BY_STATUS = {
 }
 
 
+def _text(text: str) -> Text:
+    """The user's words (names, ids, paths, messages) as table text: never read as rich
+    markup, control characters shown as U+FFFD (:func:`allocator.batch.printable`)."""
+    return Text(printable(text))
+
+
+def _plain(text: str) -> str:
+    """The user's words inside a markup string (see :func:`_text`)."""
+    return escape(printable(text))
+
+
 def _finite(value: float | None) -> float | None:
     """A number option (``--time-limit``, ``--tightness``): ``inf`` and ``nan`` are refused
     (exit 2); typer's own ``min``/``max`` let ``nan`` through."""
@@ -89,7 +101,7 @@ def _problems_table(problems: list[Problem]) -> Table:
     table.add_column("path", style="cyan")
     table.add_column("problem")
     for p in problems:
-        table.add_row(Text(p.path), Text(p.message))
+        table.add_row(_text(p.path), _text(p.message))
     return table
 
 
@@ -129,9 +141,18 @@ def _output_problem(path: Path, folder: bool) -> str | None:
     return None
 
 
-def _same_path(a: Path, b: Path) -> bool:
-    """Whether two paths name the same file or folder (links and ``..`` resolved)."""
-    return a.resolve() == b.resolve()
+def _overwrites(instance: Path, output: Path | None, csv: Path | None) -> str | None:
+    """Why ``solve``'s outputs would overwrite its instance or each other (``None``: they
+    would not): the plan ``output``, or a table the ``csv`` folder gets, is the instance
+    (hard links and links included), or the plan is one of the tables or their folder."""
+    tables = [csv / f"{name}.csv" for name in PLAN_TABLES] if csv is not None else []
+    written = ([output] if output is not None else []) + tables
+    if any(same_file(instance, path) for path in written):
+        return f"the outputs would overwrite the instance {instance}"
+    folder = [csv] if csv is not None else []
+    if output is not None and any(same_file(output, path) for path in [*tables, *folder]):
+        return "-o names the --csv folder or one of its tables; give another file"
+    return None
 
 
 def _check_outputs(*outputs: tuple[Path | None, bool]) -> None:
@@ -142,7 +163,7 @@ def _check_outputs(*outputs: tuple[Path | None, bool]) -> None:
         if path is not None and (problem := _output_problem(path, folder)) is not None
     ]
     for problem in problems:
-        console.print(f"[red]{escape(problem)}[/]")
+        console.print(f"[red]{_plain(problem)}[/]")
     if problems:
         raise typer.Exit(Exit.INVALID)
 
@@ -153,7 +174,7 @@ def _writing(what: str) -> Iterator[None]:
     try:
         yield
     except OSError as error:
-        console.print(f"[red]could not write {what}: {escape(str(error.strerror or error))}[/]")
+        console.print(f"[red]could not write {what}: {_plain(str(error.strerror or error))}[/]")
         raise typer.Exit(Exit.INVALID) from None
 
 
@@ -213,7 +234,7 @@ class _ProgressLine:
 
 
 def _summary(plan: Plan) -> Table:
-    table = Table(title=Text(f"plan {plan.instance}: {plan.status}"), title_justify="left")
+    table = Table(title=_text(f"plan {plan.instance}: {plan.status}"), title_justify="left")
     for column in ("goal", "value", "bound"):
         table.add_column(column, justify="right" if column != "goal" else "left")
     for goal, value in plan.objective.items():
@@ -247,7 +268,7 @@ def _unmet_table(plan: Plan) -> Table:
     table.add_column("reasons")
     for u in plan.unmet:
         item = f"workplace {u.workplace}" if u.workplace else f"task {u.task}"
-        table.add_row(Text(item), f"{u.hours:g}", Text("\n".join(u.reasons)))
+        table.add_row(_text(item), f"{u.hours:g}", Text("\n".join(map(printable, u.reasons))))
     return table
 
 
@@ -293,11 +314,9 @@ def solve_command(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or tables.")] = False,
 ) -> None:
     """Solve an instance into a plan, checked by the independent checker."""
-    if output is not None and _same_path(output, instance_path):
-        console.print(f"[red]-o {escape(str(output))} would overwrite the instance[/]")
-        raise typer.Exit(Exit.INVALID)
-    if output is not None and csv is not None and _same_path(output, csv):
-        console.print("[red]-o and --csv name the same path: the plan is a file, --csv a folder[/]")
+    clash = _overwrites(instance_path, output, csv)
+    if clash is not None:
+        console.print(f"[red]{_plain(clash)}[/]")
         raise typer.Exit(Exit.INVALID)
     _check_outputs((output, False), (csv, True))
     try:
@@ -329,10 +348,10 @@ def solve_command(
         if plan.unmet:
             out.print(_unmet_table(plan))
         for line in plan.explanation:
-            out.print(f"[red]{escape(line)}[/]")
+            out.print(f"[red]{_plain(line)}[/]")
     if not report.ok:
         for violation in report.violations:
-            console.print(f"[red]check failed[/] {violation.rule}: {escape(violation.message)}")
+            console.print(f"[red]check failed[/] {violation.rule}: {_plain(violation.message)}")
         raise typer.Exit(Exit.CHECK_FAILED)
     raise typer.Exit(EXIT_BY_STATUS[plan.status])
 
@@ -347,7 +366,7 @@ def validate(
     except InvalidDocument as error:
         out.print(_problems_table(error.problems))
         raise typer.Exit(Exit.INVALID) from None
-    out.print(f"[green]{escape(str(instance_path))} is a valid instance[/]")
+    out.print(f"[green]{_plain(str(instance_path))} is a valid instance[/]")
 
 
 @app.command()
@@ -364,7 +383,7 @@ def check(
     try:
         plan = load_plan(read_json(plan_path))
     except InvalidDocument as error:
-        out.print(f"[red]{escape(str(plan_path))} is not a valid plan[/]")
+        out.print(f"[red]{_plain(str(plan_path))} is not a valid plan[/]")
         out.print(_problems_table(error.problems))
         raise typer.Exit(Exit.INVALID) from None
     report = check_plan(instance, plan)
@@ -378,7 +397,7 @@ def check(
         out.print("[green]the plan satisfies every hard rule[/]")
         return
     for violation in report.violations:
-        out.print(f"[red]{violation.rule}[/]: {escape(violation.message)}")
+        out.print(f"[red]{violation.rule}[/]: {_plain(violation.message)}")
     raise typer.Exit(Exit.CHECK_FAILED)
 
 
@@ -417,7 +436,7 @@ def generate(
     )
     with _writing("the instance"):
         write_instance(config, output)
-    out.print(Text(f"wrote {output}"))
+    out.print(_text(f"wrote {output}"))
 
 
 def _batch_items(inputs: list[str], scenarios: Path | None) -> tuple[list[Any], Any, str]:
@@ -484,7 +503,7 @@ def batch_command(
     try:
         items, summarize, title = _batch_items(inputs, scenarios)
     except batch.InputError as error:
-        console.print(f"[red]{escape(str(error))}[/]")
+        console.print(f"[red]{_plain(str(error))}[/]")
         raise typer.Exit(Exit.INVALID) from None
     except InvalidDocument as error:  # a bad scenario spec or base instance
         console.print(_problems_table(error.problems))
@@ -504,7 +523,7 @@ def batch_command(
                 items, outdir, settings, chosen, force=force, observer=observer, summarize=summarize
             )
     except batch.InputError as error:
-        console.print(f"[red]{escape(str(error))}[/]")
+        console.print(f"[red]{_plain(str(error))}[/]")
         raise typer.Exit(Exit.INVALID) from None
     if not quiet:
         out.print(batch.summary_table(result.summary, title))

@@ -301,7 +301,7 @@ class Plan(Strict):
     objective: dict[str, float] = Field(default_factory=dict)
     bound: dict[str, float] = Field(default_factory=dict)
     gap: float | None = None
-    wall_seconds: float = 0.0
+    wall_seconds: float = Field(default=0.0, ge=0)
     workplaces: list[WorkplaceFill] = Field(default_factory=list)
     assignments: list[Assignment] = Field(default_factory=list)
     unmet: list[Unmet] = Field(default_factory=list)

@@ -105,7 +105,7 @@ def parse_json(raw: bytes) -> Any:
 
 async def read_body(request: Request) -> bytes:
     """The JSON document of a request: the body, or the multipart upload field ``file``."""
-    content_type = request.headers.get("content-type", "")
+    content_type = request.headers.get("content-type", "").lower()  # (media types ignore case)
     if not content_type.startswith("multipart/form-data"):
         return await request.body()
     form = await request.form(max_files=1, max_fields=16)

@@ -140,6 +140,15 @@ def test_validate_accepts_a_multipart_upload(client: TestClient) -> None:
     assert response.status_code == 200 and response.json()["valid"] is True
     response = client.post("/v1/instances/validate", files={"other": ("x.json", b"{}")})
     assert_error(response, 422)
+    # media types ignore case: an upper-case multipart type is still an upload
+    boundary = "b0undary"
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="d.json"\r\n'
+        f"Content-Type: application/json\r\n\r\n{json.dumps(demo())}\r\n--{boundary}--\r\n"
+    ).encode()
+    headers = {"content-type": f"Multipart/Form-Data; boundary={boundary}"}
+    response = client.post("/v1/instances/validate", content=body, headers=headers)
+    assert response.status_code == 200 and response.json()["valid"] is True, response.text
 
 
 # ----------------------------------------------------------------------------- jobs

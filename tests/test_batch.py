@@ -6,6 +6,7 @@ optimality within a second, so objective values are the same whatever runs them.
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import subprocess
@@ -291,6 +292,41 @@ def test_inputs_are_files_folders_and_globs(tmp_path: Path) -> None:
         collect_inputs([str(tmp_path / "*.yaml")])
     with pytest.raises(InputError, match="no such file"):
         collect_inputs([tmp_path / "missing.json"])
+
+
+def test_odd_inputs_end_cleanly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    d = tmp_path / "d"
+    x = write(d / "x.json", "{}")
+    y = write(d / "a" / "y.json", "{}")
+    write(d / ".hidden" / "z.json", "{}")
+    (d / "loop").symlink_to("..")  # ** must not walk links: this one never ends
+    (d / "self").symlink_to(".")
+    assert collect_inputs([str(d / "**" / "*.json")]) == [y, x]
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(InputError, match="holds no instance file"):
+        collect_inputs([tmp_path / "empty"])
+    with pytest.raises(InputError, match="empty"):
+        collect_inputs([""])
+    # a name made unique with a suffix never takes another file's own name
+    paths = [write(tmp_path / f / "a" / "x.json", "{}") for f in ("p", "q")]
+    paths.append(write(tmp_path / "r" / "a-x-2.json", "{}"))
+    assert [i.name for i in file_items(paths)] == ["a-x", "a-x-3", "a-x-2"]
+    monkeypatch.chdir(d)
+    names = [i.name for i in file_items([Path("x.json"), Path("a") / "x.json"])]
+    assert names == ["d-x", "a-x"]  # (the current folder's own name, not "-x")
+
+
+def test_the_summary_never_turns_names_into_formulas(tmp_path: Path) -> None:
+    data = json.loads(DEMO.read_text())
+    evil = write(tmp_path / "in" / "=HYPERLINK(1).json", json.dumps(data))
+    with local_backend(1) as backend:
+        result = run_batch(file_items([evil]), tmp_path / "out", SETTINGS, backend)
+    assert result.ok
+    with (tmp_path / "out" / "summary.csv").open(encoding="utf-8") as handle:
+        (row,) = list(csv.DictReader(handle))
+    assert row["instance"] == "'=HYPERLINK(1)"
+    sources = {item.name: item.sources[0] for item in file_items([evil])}
+    assert_good_plans_check(result, sources, tmp_path / "out")
 
 
 def test_default_parallelism_fits_the_cores() -> None:

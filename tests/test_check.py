@@ -25,6 +25,7 @@ import pytest
 from allocator.check import CheckReport, Violation, check_plan, eligibility_reasons
 from allocator.kpis import compute_kpis
 from allocator.schema import Instance, Plan, Rule
+from allocator.validate import InvalidPlan, load_plan
 
 BASE_INSTANCE: dict[str, Any] = {
     "name": "tiny",
@@ -550,6 +551,14 @@ def test_a_plan_for_another_instance_is_flagged(status: str) -> None:
     assert _messages(_check(instance, plan), "plan") == [
         "the plan is for instance 'other', not 'tiny'"
     ]
+
+
+def test_a_negative_wall_time_is_no_plan() -> None:
+    _, plan = _base()
+    plan["wall_seconds"] = -1
+    with pytest.raises(InvalidPlan) as raised:
+        load_plan(plan)
+    assert [p.path for p in raised.value.problems] == ["$.wall_seconds"]
 
 
 def test_an_invalid_status_for_a_valid_instance_is_flagged() -> None:

@@ -164,7 +164,11 @@ def test_files_python_cannot_read_exit_2_without_a_traceback(
         (["generate", "-o", "{dir}"], "is a folder; give a file name"),
         (["batch", DEMO, "-o", "{file}"], "is a file, not a folder"),
         (["solve", "{file}", "-o", "{file}"], "would overwrite the instance"),
-        (["solve", DEMO, "-o", "{dir}/x", "--csv", "{dir}/x"], "name the same path"),
+        (["solve", "{file}", "-o", "{dir}/link.json"], "would overwrite the instance"),
+        (["solve", "{dir}/assignments.csv", "--csv", "{dir}"], "would overwrite the instance"),
+        (["solve", DEMO, "-o", "{dir}/x", "--csv", "{dir}/x"], "names the --csv folder"),
+        (["solve", DEMO, "-o", "{dir}/t/unmet.csv", "--csv", "{dir}/t"], "one of its tables"),
+        (["batch", "{dir}/summary.csv", "-o", "{dir}"], "the batch would overwrite it"),
     ],
     ids=[
         "plan-into-a-folder",
@@ -173,7 +177,11 @@ def test_files_python_cannot_read_exit_2_without_a_traceback(
         "generate",
         "batch",
         "plan-over-its-instance",
+        "plan-over-a-hard-link-to-it",
+        "tables-over-the-instance",
         "plan-and-csv-alike",
+        "plan-as-a-table",
+        "batch-summary-over-its-input",
     ],
 )
 def test_outputs_that_cannot_be_written_exit_2_before_solving(
@@ -181,11 +189,15 @@ def test_outputs_that_cannot_be_written_exit_2_before_solving(
 ) -> None:
     a_file = tmp_path / "taken.txt"
     a_file.write_text("keep me")
+    os.link(a_file, tmp_path / "link.json")  # a hard link: the same file
+    (tmp_path / "assignments.csv").write_text("keep me")
+    (tmp_path / "summary.csv").write_text("keep me")
     args = [str(x).format(dir=tmp_path, file=a_file) for x in command]
     result = run(*args, "--time-limit", 60) if command[0] != "generate" else run(*args)
     assert result.returncode == 2, output(result)
     assert message in output(result) and "Traceback" not in output(result)
-    assert a_file.read_text() == "keep me"
+    for kept in ("taken.txt", "assignments.csv", "summary.csv"):
+        assert (tmp_path / kept).read_text() == "keep me"
 
 
 def test_square_brackets_in_names_are_printed_as_they_are(tmp_path: Path) -> None:
@@ -210,6 +222,14 @@ def test_square_brackets_in_names_are_printed_as_they_are(tmp_path: Path) -> Non
     result = run("validate", write(tmp_path / "bad.json", data))
     assert result.returncode == 2, output(result)
     assert "unknown specialist '[/]nobody'" in result.stdout
+
+
+def test_control_characters_in_names_never_reach_the_terminal(tmp_path: Path) -> None:
+    data = instance_dict(name="q1\x1b[31m\x1b]0;pwned\x07\nrow", tasks=[task("t\x1b[2J", 8)])
+    result = run("solve", write(tmp_path / "esc.json", data), "--time-limit", 5)
+    assert result.returncode == 0, output(result)
+    assert "\x1b" not in output(result) and "\x07" not in output(result)
+    assert "q1\ufffd[31m" in result.stdout
 
 
 def test_csv_tables_never_turn_ids_into_formulas(tmp_path: Path) -> None:
