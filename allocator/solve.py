@@ -70,6 +70,7 @@ STAGE_WEIGHT: dict[str, float] = {"coverage": 0.5, "cost": 0.3, "stability": 0.2
 # started; the later stages share what is left.
 STAGE_OVERTIME = 0.7
 STAGE_PATIENCE = 0.1
+GREEDY_TIME_SHARE = 0.2  # the greedy variants start within this share of the time limit
 LP_MAX_VARIABLES = 400_000  # larger models skip the LP relaxation (its solve would not pay)
 LP_TIME_SHARE = 0.25  # at most this share of a stage's time goes to the LP relaxation
 # ... or this share when the relaxations run while the neighbourhoods search: they take a
@@ -562,7 +563,10 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Plan:
     deadline = started + (seconds if seconds is not None else instance.solver.time_limit_seconds)
     order: list[Goal] = list(instance.objective.order)
     data = build_model_data(instance, compute_eligibility(instance))
-    first_hint = best_greedy(data, order)
+    # the greedy variants in at most a share of the time (the first one always runs)
+    first_hint = best_greedy(
+        data, order, deadline=started + GREEDY_TIME_SHARE * (deadline - started)
+    )
     keep = {(s, k) for s, k, _, _ in first_hint.rows(data)} | _locked_pairs(data)
     unrestricted = [t.eligible for t in data.targets]
     # 0: every candidate kept
