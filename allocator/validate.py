@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import datetime as dt
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -361,6 +362,7 @@ class _Collector:
         self.instance = instance
         self.positions = positions or {}
         self.problems: list[Problem] = []
+        self._normal: dict[int, dict[str, str]] = {}  # per id set: its ids in NFC form
         horizon: Horizon | None = instance.horizon
         # No in-horizon checks without a horizon (malformed) or with an inverted one (every
         # date would be "outside" it; the inversion itself is reported).
@@ -415,9 +417,18 @@ class _Collector:
                     self.add(f"{path}.{attribute}", message)
 
     def known(self, path: str, value: str | None, known: set[str] | None, what: str) -> None:
-        """Reports ``value`` unless it is one of ``known`` (``None``: nothing is known)."""
-        if value is not None and known is not None and value not in known:
-            self.add(path, f"unknown {what} {value!r}")
+        """Reports ``value`` unless it is one of ``known`` (``None``: nothing is known), with
+        the id it likely means when the two differ only in how Unicode writes them
+        (``"josé"`` composed or as ``e`` and a combining accent)."""
+        if value is None or known is None or value in known:
+            return
+        message = f"unknown {what} {value!r}"
+        if id(known) not in self._normal:
+            self._normal[id(known)] = {unicodedata.normalize("NFC", k): k for k in known}
+        alike = self._normal[id(known)].get(unicodedata.normalize("NFC", value))
+        if alike is not None:
+            message += f" (the {what} {alike!r} looks the same but is written differently)"
+        self.add(path, message)
 
 
 def _horizon_problems(c: _Collector, h: Horizon) -> None:

@@ -918,6 +918,18 @@ def test_json_messages_read_whole_and_huge_numbers_say_why(tmp_path: Path) -> No
     assert problem.path == "$.specialists[0].cost_per_hour" and "1e400" in problem.message
 
 
+def test_an_id_written_with_other_code_points_is_pointed_out() -> None:
+    composed, decomposed = "jos\u00e9", "jose\u0301"  # both read "josé"
+    data = mutated(lambda d: d["specialists"].append(person(composed)))
+    data["tasks"][0]["candidates"] = [decomposed]
+    ((path, message),) = found(data)
+    assert path == "$.tasks[0].candidates[0]"
+    assert message == (
+        f"unknown specialist {decomposed!r} "
+        f"(the specialist {composed!r} looks the same but is written differently)"
+    )
+
+
 def test_a_number_for_an_id_is_not_a_duplicate_of_its_text() -> None:
     data = mutated(lambda d: d["specialists"].extend([person(5), person("5")]))  # type: ignore[arg-type]
     assert found(data) == [("$.specialists[2].id", "expected a string, not a number")]
