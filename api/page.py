@@ -20,9 +20,9 @@ STATIC = Path(__file__).resolve().parent / "static"
 router = APIRouter()
 
 
-@router.get("/", include_in_schema=False)
+@router.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
 def page() -> FileResponse:
-    """The page (``api/static/index.html``)."""
+    """The page (``api/static/index.html``); ``HEAD`` too, for uptime checks."""
     return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
 
 

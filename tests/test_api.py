@@ -81,6 +81,10 @@ def test_healthz_and_readyz(client: TestClient) -> None:
     ready = client.get("/readyz")
     assert ready.status_code == 200
     assert ready.json() == {"status": "ready", "database": True, "dispatcher": True}
+    page = client.get("/")
+    assert page.status_code == 200 and "<html" in page.text.lower()
+    head = client.head("/")  # uptime checks probe with HEAD
+    assert head.status_code == 200 and head.content == b""
 
 
 def test_openapi_documents_every_route_with_the_demo_example(client: TestClient) -> None:
