@@ -148,16 +148,56 @@ _STAND_INS: dict[str, Any] = {
 }
 
 
-def _salvaged(adapter: TypeAdapter[Any], item: Any, error: ValidationError) -> Any | None:
+_ELEMENT_WISE = frozenset({"holidays", "unavailable", "familiar_projects", "candidates", "roles"})
+"""List fields whose elements stand alone: leaving a malformed one out changes no check of
+the others (unlike ``workdays``, whose loss would make dates look like non-working ones)."""
+
+
+def _salvaged(
+    adapter: TypeAdapter[Any],
+    item: Any,
+    error: ValidationError,
+    kept: dict[str, list[int]] | None = None,
+) -> Any | None:
     """``item`` without its malformed fields (a required one stood in for, see
     :data:`_STAND_INS`), when that parses: its other fields then still get the
     cross-reference checks (all problems at once). ``None`` when the id is malformed, a rule
-    of the whole item failed, or the item still does not parse."""
+    of the whole item failed, or the item still does not parse.
+
+    With ``kept``, a list field whose errors are all in some of its elements keeps its other
+    elements (so they are checked too), and ``kept[field]`` records their original indexes.
+    """
     if not isinstance(item, dict):
         return None
-    bad = {e["loc"][0] for e in error.errors() if e["loc"] and isinstance(e["loc"][0], str)}
-    if not bad or "id" in bad or any(not e["loc"] for e in error.errors()):
+    errors = error.errors()
+    bad = {e["loc"][0] for e in errors if e["loc"] and isinstance(e["loc"][0], str)}
+    if not bad or "id" in bad or any(not e["loc"] for e in errors):
         return None
+    if kept is not None:
+        trimmed = dict(item)
+        indexes: dict[str, list[int]] = {}
+        for name in bad:
+            value = item.get(name)
+            where = [e["loc"] for e in errors if e["loc"][0] == name]
+            if (
+                name in _ELEMENT_WISE
+                and isinstance(value, list)
+                and all(len(w) > 1 and isinstance(w[1], int) for w in where)
+            ):
+                wrong = {w[1] for w in where}
+                indexes[name] = [i for i in range(len(value)) if i not in wrong]
+                trimmed[name] = [value[i] for i in indexes[name]]
+            else:
+                trimmed.pop(name, None)
+                if name in _STAND_INS:
+                    trimmed[name] = _STAND_INS[name]
+        try:
+            parsed = adapter.validate_python(trimmed)
+        except ValidationError:
+            pass  # (an emptied list may be too short): the fields go whole, below
+        else:
+            kept.update(indexes)
+            return parsed
     trimmed = {key: value for key, value in item.items() if key not in bad}
     trimmed.update({key: _STAND_INS[key] for key in bad & _STAND_INS.keys()})
     try:
@@ -181,6 +221,9 @@ class _Partial:
     known of its ids)."""
     salvaged: set[str] = field(default_factory=set)
     """Paths of the items kept without their malformed fields (see :func:`_salvaged`)."""
+    lists: dict[str, dict[str, list[int]]] = field(default_factory=dict)
+    """Per item path (``$.horizon`` too), the original indexes of the elements kept of each
+    list field that lost some (see :func:`_salvaged`)."""
 
 
 def _is_id(value: Any) -> bool:
@@ -196,6 +239,7 @@ def _partial(data: Any) -> _Partial | None:
     positions: dict[str, list[int]] = {}
     raw_ids: dict[str, list[tuple[int, str]] | None] = {}
     salvaged_paths: set[str] = set()
+    lists: dict[str, dict[str, list[int]]] = {}
     for name in COLLECTIONS:
         raw = data.get(name, [])
         items = raw if isinstance(raw, list) else []
@@ -214,16 +258,19 @@ def _partial(data: Any) -> _Partial | None:
             try:
                 kept[name].append(adapter.validate_python(item))
             except ValidationError as error:
-                salvaged = _salvaged(adapter, item, error)
+                elements: dict[str, list[int]] = {}
+                salvaged = _salvaged(adapter, item, error, elements)
                 if salvaged is None:
                     continue
                 kept[name].append(salvaged)
                 salvaged_paths.add(f"$.{name}[{index}]")
+                lists[f"$.{name}[{index}]"] = elements
             positions[name].append(index)
     try:
         horizon: Horizon | None = Horizon.model_validate(data.get("horizon"))
     except ValidationError as error:  # (a bad holiday does not hide the other date checks)
-        horizon = _salvaged(TypeAdapter(Horizon), data.get("horizon"), error)
+        lists["$.horizon"] = {}
+        horizon = _salvaged(TypeAdapter(Horizon), data.get("horizon"), error, lists["$.horizon"])
     values: dict[str, Any] = {"horizon": horizon}  # may be None: see cross_reference_problems
     with contextlib.suppress(ValidationError):  # a malformed solver is reported already
         values["solver"] = SolverSettings.model_validate(data.get("solver", {}))
@@ -233,7 +280,7 @@ def _partial(data: Any) -> _Partial | None:
     instance = Instance.model_construct(**values)
     for name, items in kept.items():
         object.__setattr__(instance, name, items)
-    return _Partial(instance, positions, raw_ids, salvaged_paths)
+    return _Partial(instance, positions, raw_ids, salvaged_paths, lists)
 
 
 def _order_twice(data: dict[str, Any]) -> list[Problem]:
@@ -358,9 +405,10 @@ MAX_SEED = 2**31 - 1
 
 
 class _Collector:
-    def __init__(self, instance: Instance, positions: dict[str, list[int]] | None) -> None:
+    def __init__(self, instance: Instance, partial: _Partial | None) -> None:
         self.instance = instance
-        self.positions = positions or {}
+        self.positions = partial.positions if partial else {}
+        self.lists = partial.lists if partial else {}
         self.problems: list[Problem] = []
         self._normal: dict[int, dict[str, str]] = {}  # per id set: its ids in NFC form
         horizon: Horizon | None = instance.horizon
@@ -377,6 +425,13 @@ class _Collector:
     def items(self, name: str) -> list[tuple[str, Any]]:
         """(JSON path, item) for each parsed item of a collection, by original position."""
         return [(f"$.{name}[{i}]", item) for i, item in self._indexed(name)]
+
+    def elements(self, path: str, name: str, values: list[Any] | None) -> list[tuple[int, Any]]:
+        """(original index, value) of the list field ``name`` of the item at ``path``: the
+        kept elements keep their indexes when malformed ones were left out."""
+        values = values or []
+        where = self.lists.get(path, {}).get(name, range(len(values)))
+        return list(zip(where, values, strict=True))
 
     def add(self, path: str, message: str) -> None:
         self.problems.append(Problem(path=path, message=message))
@@ -446,7 +501,7 @@ def _horizon_problems(c: _Collector, h: Horizon) -> None:
         return
     if not working_dates(h):
         c.add("$.horizon", "the horizon has no working dates")
-    for i, day in enumerate(h.holidays):
+    for i, day in c.elements("$.horizon", "holidays", h.holidays):
         c.date_in_horizon(f"$.horizon.holidays[{i}]", day)
 
 
@@ -457,7 +512,7 @@ def cross_reference_problems(instance: Instance, partial: _Partial | None = None
     ``instance`` is ``partial.instance``): its horizon may be ``None`` (malformed), and the
     date checks are skipped while every other check still runs.
     """
-    c = _Collector(instance, partial.positions if partial else None)
+    c = _Collector(instance, partial)
     salvaged = partial.salvaged if partial else set()
     h: Horizon | None = instance.horizon
     if h is not None:
@@ -475,12 +530,12 @@ def cross_reference_problems(instance: Instance, partial: _Partial | None = None
             c.add(f"{path}.vendor", "an outsourced specialist needs a vendor")
         if s.sourcing == "in_house" and s.vendor:
             c.add(f"{path}.vendor", "an in-house specialist has no vendor")
-        for j, span in enumerate(s.unavailable):
+        for j, span in c.elements(path, "unavailable", s.unavailable):
             c.span(f"{path}.unavailable[{j}]", span.start, span.end, "end")
-        for j, project in enumerate(s.familiar_projects):
+        for j, project in c.elements(path, "familiar_projects", s.familiar_projects):
             c.known(f"{path}.familiar_projects[{j}]", project, projects, "project")
         roles: set[str] = set()
-        for j, role in enumerate(s.roles):
+        for j, role in c.elements(path, "roles", s.roles):
             if role in roles:
                 c.add(f"{path}.roles[{j}]", f"duplicate role {role!r}")
             roles.add(role)
@@ -489,7 +544,7 @@ def cross_reference_problems(instance: Instance, partial: _Partial | None = None
         for path, item in c.items(name):
             c.known(f"{path}.project", item.project, projects, "project")
             c.span(path, item.start, getattr(item, end), end)
-            for j, cand in enumerate(item.candidates or []):
+            for j, cand in c.elements(path, "candidates", item.candidates):
                 c.known(f"{path}.candidates[{j}]", cand, specialists, "specialist")
 
     seen_fixed: set[tuple[Any, ...]] = set()

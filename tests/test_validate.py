@@ -752,6 +752,29 @@ def test_other_errors_do_not_hide_the_previous_plans() -> None:
     ]
 
 
+def test_a_bad_element_does_not_hide_the_checks_of_its_list() -> None:
+    data = copy.deepcopy(VALID)
+    a = data["specialists"][0]
+    a["unavailable"] = [{"start": "2027-01-05"}, {"date": "2030-01-01"}]
+    a["familiar_projects"] = ["ghost", 7, "p"]
+    data["workplaces"][0]["candidates"] = [5, "a", "nobody"]
+    data["horizon"]["holidays"] = ["2027-13-01", "2030-01-01"]
+    data["horizon"]["workdays"] = ["monday", "tue"]  # (a whole-list field: left out whole)
+    assert [p for p, _ in found(data)] == [
+        "$.horizon.workdays[0]",
+        "$.horizon.holidays[0]",
+        "$.specialists[0].unavailable[0].end",
+        "$.specialists[0].familiar_projects[1]",
+        "$.workplaces[0].candidates[0]",
+        # the other elements are still checked, at their own indexes
+        "$.horizon.holidays[1]",
+        "$.specialists[0].unavailable[1].start",
+        "$.specialists[0].unavailable[1].end",
+        "$.specialists[0].familiar_projects[0]",
+        "$.workplaces[0].candidates[2]",
+    ]
+
+
 def test_an_unknown_goal_does_not_hide_a_goal_listed_twice() -> None:
     data = mutated(_set(("objective",), {"order": ["cost", "speed", "cost"]}))
     assert sorted(p for p, _ in found(data)) == ["$.objective.order", "$.objective.order[1]"]
