@@ -738,8 +738,11 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Plan:
                         stages.append(StageResult(goal, "GREEDY", hinted, lp_floor, seconds))
                         built.model.add(expr <= round(hinted * scale)).with_name(f"goal[{goal}]")
                         continue
+                    # no plan from CP-SAT in this stage's time: the earlier stages' plan
+                    # stands, and the stage reports its value (a slow machine got here)
+                    held = None if solution is None else evaluate(data, solution)[goal]
                     stages.append(
-                        StageResult(goal, solver.status_name(status), None, None, seconds)
+                        StageResult(goal, solver.status_name(status), held, None, seconds)
                     )
                     if solution is None:
                         stats["stages"] = [s.__dict__ for s in stages]
