@@ -112,6 +112,14 @@ class Unsound:
     """A problem that stops reading: nesting deeper than :data:`MAX_DEPTH`, or an object
     key holding a lone surrogate (its path could not even be written)."""
 
+    def problems(self, *, non_finite: bool = True) -> list[Problem]:
+        """The problems of the values found (the fatal one aside): keys given twice, NaN
+        and infinite numbers (unless ``non_finite`` is false), lone surrogates."""
+        found = [(loc, DUPLICATE_KEY) for loc in self.repeated]
+        found += [(loc, NOT_FINITE) for loc in self.non_finite] if non_finite else []
+        found += [(loc, LONE_SURROGATE) for loc in self.surrogates]
+        return [Problem(path=json_path(loc), message=message) for loc, message in found]
+
 
 def unsound_values(data: Any) -> Unsound:
     """Where ``data`` (parsed JSON) is not sound JSON, walked without recursion (nothing is
@@ -178,10 +186,7 @@ def parse_json(raw: str | bytes, *, finite_only: bool = False) -> Any:
     found = unsound_values(data)
     if found.fatal is not None:
         raise InvalidDocument([found.fatal])
-    problems = [Problem(path=json_path(loc), message=DUPLICATE_KEY) for loc in found.repeated]
-    problems += [Problem(path=json_path(loc), message=LONE_SURROGATE) for loc in found.surrogates]
-    if finite_only:
-        problems += [Problem(path=json_path(loc), message=NOT_FINITE) for loc in found.non_finite]
+    problems = found.problems(non_finite=finite_only)
     if problems:
         raise InvalidDocument(problems)
     return data

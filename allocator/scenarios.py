@@ -49,7 +49,7 @@ from pydantic import (
 from allocator.batch import BatchItem
 from allocator.documents import InvalidDocument, read_json
 from allocator.schema import Day, Instance, Problem
-from allocator.validate import _pydantic_problems, _salvaged, unsound_problems
+from allocator.validate import _pydantic_problems, _salvaged, merged, unsound_problems
 
 __all__ = [
     "BASE",
@@ -218,10 +218,7 @@ def spec_problems(data: Any, base: Instance | None = None) -> list[Problem]:
     try:
         spec = ScenarioSpec.model_validate(data)
     except ValidationError as error:
-        seen = {p.path for p in problems}
-        problems += [
-            p for p in _paths_as_given(_pydantic_problems(error), data) if p.path not in seen
-        ]
+        problems = merged(problems, _paths_as_given(_pydantic_problems(error), data))
         raw = data.get("scenarios") if isinstance(data, dict) else None
         parsed = []
         adapter: TypeAdapter[Scenario] = TypeAdapter(Scenario)

@@ -20,8 +20,6 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from allocator.calendar import working_dates
 from allocator.documents import (
-    LONE_SURROGATE,
-    NOT_FINITE,
     InvalidDocument,
     Location,
     json_path,
@@ -91,10 +89,7 @@ def unsound_problems(data: Any) -> tuple[Any, list[Problem], bool]:
     found = unsound_values(data)
     if found.fatal is not None:
         return data, [found.fatal], True
-    marked = [(loc, NOT_FINITE) for loc in found.non_finite]
-    marked += [(loc, LONE_SURROGATE) for loc in found.surrogates]
-    data = _without(data, [loc for loc, _ in marked])
-    return data, [Problem(path=json_path(loc), message=message) for loc, message in marked], False
+    return _without(data, [*found.non_finite, *found.surrogates]), found.problems(), False
 
 
 _SCALAR_TYPES = {
@@ -104,6 +99,13 @@ _SCALAR_TYPES = {
     "float_type": "a number",
 }
 """pydantic's type errors of scalars, and what the field expects."""
+
+
+def merged(problems: list[Problem], more: list[Problem]) -> list[Problem]:
+    """``problems`` then those of ``more`` at a path not reported yet (one problem a path:
+    the first found, usually the more basic one)."""
+    seen = {p.path for p in problems}
+    return problems + [p for p in more if p.path not in seen]
 
 
 def _pydantic_problems(error: ValidationError) -> list[Problem]:
@@ -164,8 +166,10 @@ def _salvaged(
     cross-reference checks (all problems at once). ``None`` when the id is malformed, a rule
     of the whole item failed, or the item still does not parse.
 
-    With ``kept``, a list field whose errors are all in some of its elements keeps its other
-    elements (so they are checked too), and ``kept[field]`` records their original indexes.
+    With ``kept``, a list field of :data:`_ELEMENT_WISE` whose errors are all in some of its
+    elements keeps its other elements (so they are checked too), and ``kept[field]``
+    records their original indexes; when that does not parse (an emptied list may be too
+    short), the fields go whole.
     """
     if not isinstance(item, dict):
         return None
@@ -173,37 +177,25 @@ def _salvaged(
     bad = {e["loc"][0] for e in errors if e["loc"] and isinstance(e["loc"][0], str)}
     if not bad or "id" in bad or any(not e["loc"] for e in errors):
         return None
-    if kept is not None:
-        trimmed = dict(item)
+    for element_wise in (True, False) if kept is not None else (False,):
+        trimmed = {key: value for key, value in item.items() if key not in bad}
+        trimmed.update({key: _STAND_INS[key] for key in bad & _STAND_INS.keys()})
         indexes: dict[str, list[int]] = {}
-        for name in bad:
+        for name in bad & _ELEMENT_WISE if element_wise else ():
             value = item.get(name)
             where = [e["loc"] for e in errors if e["loc"][0] == name]
-            if (
-                name in _ELEMENT_WISE
-                and isinstance(value, list)
-                and all(len(w) > 1 and isinstance(w[1], int) for w in where)
-            ):
+            if isinstance(value, list) and all(len(w) > 1 and isinstance(w[1], int) for w in where):
                 wrong = {w[1] for w in where}
                 indexes[name] = [i for i in range(len(value)) if i not in wrong]
                 trimmed[name] = [value[i] for i in indexes[name]]
-            else:
-                trimmed.pop(name, None)
-                if name in _STAND_INS:
-                    trimmed[name] = _STAND_INS[name]
         try:
             parsed = adapter.validate_python(trimmed)
         except ValidationError:
-            pass  # (an emptied list may be too short): the fields go whole, below
-        else:
+            continue
+        if kept is not None:
             kept.update(indexes)
-            return parsed
-    trimmed = {key: value for key, value in item.items() if key not in bad}
-    trimmed.update({key: _STAND_INS[key] for key in bad & _STAND_INS.keys()})
-    try:
-        return adapter.validate_python(trimmed)
-    except ValidationError:
-        return None
+        return parsed
+    return None
 
 
 @dataclass
@@ -219,11 +211,10 @@ class _Partial:
     not blamed for referring to an item that is merely malformed, and a malformed duplicate
     is still reported); ``None`` for a collection that is not even a list (nothing is then
     known of its ids)."""
-    salvaged: set[str] = field(default_factory=set)
-    """Paths of the items kept without their malformed fields (see :func:`_salvaged`)."""
-    lists: dict[str, dict[str, list[int]]] = field(default_factory=dict)
-    """Per item path (``$.horizon`` too), the original indexes of the elements kept of each
-    list field that lost some (see :func:`_salvaged`)."""
+    salvaged: dict[str, dict[str, list[int]]] = field(default_factory=dict)
+    """Per path of an item kept without its malformed fields (``$.horizon`` too), the
+    original indexes of the elements kept of each list field that lost some (see
+    :func:`_salvaged`)."""
 
 
 def _is_id(value: Any) -> bool:
@@ -238,8 +229,7 @@ def _partial(data: Any) -> _Partial | None:
     kept: dict[str, list[Any]] = {}
     positions: dict[str, list[int]] = {}
     raw_ids: dict[str, list[tuple[int, str]] | None] = {}
-    salvaged_paths: set[str] = set()
-    lists: dict[str, dict[str, list[int]]] = {}
+    salvaged: dict[str, dict[str, list[int]]] = {}
     for name in COLLECTIONS:
         raw = data.get(name, [])
         items = raw if isinstance(raw, list) else []
@@ -259,18 +249,17 @@ def _partial(data: Any) -> _Partial | None:
                 kept[name].append(adapter.validate_python(item))
             except ValidationError as error:
                 elements: dict[str, list[int]] = {}
-                salvaged = _salvaged(adapter, item, error, elements)
-                if salvaged is None:
+                parsed = _salvaged(adapter, item, error, elements)
+                if parsed is None:
                     continue
-                kept[name].append(salvaged)
-                salvaged_paths.add(f"$.{name}[{index}]")
-                lists[f"$.{name}[{index}]"] = elements
+                kept[name].append(parsed)
+                salvaged[f"$.{name}[{index}]"] = elements
             positions[name].append(index)
     try:
         horizon: Horizon | None = Horizon.model_validate(data.get("horizon"))
     except ValidationError as error:  # (a bad holiday does not hide the other date checks)
-        lists["$.horizon"] = {}
-        horizon = _salvaged(TypeAdapter(Horizon), data.get("horizon"), error, lists["$.horizon"])
+        salvaged["$.horizon"] = {}
+        horizon = _salvaged(TypeAdapter(Horizon), data.get("horizon"), error, salvaged["$.horizon"])
     values: dict[str, Any] = {"horizon": horizon}  # may be None: see cross_reference_problems
     with contextlib.suppress(ValidationError):  # a malformed solver is reported already
         values["solver"] = SolverSettings.model_validate(data.get("solver", {}))
@@ -280,7 +269,7 @@ def _partial(data: Any) -> _Partial | None:
     instance = Instance.model_construct(**values)
     for name, items in kept.items():
         object.__setattr__(instance, name, items)
-    return _Partial(instance, positions, raw_ids, salvaged_paths, lists)
+    return _Partial(instance, positions, raw_ids, salvaged)
 
 
 def _order_twice(data: dict[str, Any]) -> list[Problem]:
@@ -308,16 +297,13 @@ def validate(data: Any) -> list[Problem]:
     try:
         instance = Instance.model_validate(data)
     except ValidationError as error:
-        seen = {p.path for p in problems}
-        problems += [p for p in _pydantic_problems(error) if p.path not in seen]
+        problems = merged(problems, _pydantic_problems(error))
         partial = _partial(data)
         if partial is not None:
-            seen = {p.path for p in problems}
             extra = cross_reference_problems(partial.instance, partial) + _order_twice(data)
-            problems += [p for p in extra if p.path not in seen]
+            problems = merged(problems, extra)
         return problems
-    seen = {p.path for p in problems}
-    return problems + [p for p in cross_reference_problems(instance) if p.path not in seen]
+    return merged(problems, cross_reference_problems(instance))
 
 
 def load_instance(data: Any) -> Instance:
@@ -350,8 +336,7 @@ def plan_problems(data: Any) -> list[Problem]:
     try:
         Plan.model_validate(data)
     except ValidationError as error:
-        seen = {p.path for p in problems}
-        problems += [p for p in _pydantic_problems(error) if p.path not in seen]
+        problems = merged(problems, _pydantic_problems(error))
     return problems
 
 
@@ -408,7 +393,7 @@ class _Collector:
     def __init__(self, instance: Instance, partial: _Partial | None) -> None:
         self.instance = instance
         self.positions = partial.positions if partial else {}
-        self.lists = partial.lists if partial else {}
+        self.lists = partial.salvaged if partial else {}
         self.problems: list[Problem] = []
         self._normal: dict[int, dict[str, str]] = {}  # per id set: its ids in NFC form
         horizon: Horizon | None = instance.horizon
@@ -513,7 +498,7 @@ def cross_reference_problems(instance: Instance, partial: _Partial | None = None
     date checks are skipped while every other check still runs.
     """
     c = _Collector(instance, partial)
-    salvaged = partial.salvaged if partial else set()
+    salvaged = partial.salvaged if partial else {}
     h: Horizon | None = instance.horizon
     if h is not None:
         _horizon_problems(c, h)
