@@ -7,11 +7,13 @@ ineligible pair are recomputed on demand (only explanations need them), with the
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
 
 from allocator.calendar import dates_between, overlap_hours, unavailable_dates, working_dates
 from allocator.schema import Instance, Project, SourcingRule, Specialist, Task, Workplace
@@ -179,17 +181,80 @@ class Eligibility:
         return exclusions(self.instance, specialist, target)
 
 
+class _Specialists:
+    """The specialists' attributes as arrays, so one target's eligibility is a few vector
+    operations over everyone instead of a Python call per pair (5,000 specialists and 11,866
+    targets: 64 s per pair, well under a second here).
+
+    Each mask applies one rule of :func:`_exclusions`, in the same terms; a test holds the
+    two equal on generated instances of every shape.
+    """
+
+    def __init__(self, instance: Instance) -> None:
+        self.instance = instance
+        self.people = instance.specialists
+        self.count = len(self.people)
+        self.index = {s.id: i for i, s in enumerate(self.people)}
+        self.hours = np.array([s.hours_per_day for s in self.people], dtype=float)
+        self.sourcing = np.array([s.sourcing for s in self.people])
+        self._roles: dict[str, npt.NDArray[np.bool_]] = {}
+        self._levels: dict[str, npt.NDArray[np.int8]] = {}
+        self._certified: dict[str, npt.NDArray[np.bool_]] = {}
+        self._overlap: dict[str, npt.NDArray[np.bool_]] = {}
+        for i, s in enumerate(self.people):
+            for role in s.roles:
+                self._roles.setdefault(role, np.zeros(self.count, bool))[i] = True
+            for skill, level in s.skills.items():
+                self._levels.setdefault(skill, np.zeros(self.count, np.int8))[i] = level
+            for cert in s.certifications:
+                self._certified.setdefault(cert, np.zeros(self.count, bool))[i] = True
+
+    def eligible(self, target: Target) -> list[int]:
+        """Indices of the specialists no rule excludes from ``target``, ascending."""
+        item, project = target.item, target.project
+        none = np.zeros(self.count, bool)
+        ok = np.ones(self.count, bool)  # a fresh array: the rules below narrow it in place
+        if target.role is not None:
+            ok &= self._roles.get(target.role, none)
+        for skill, level in item.skills.items():
+            levels = self._levels.get(skill)
+            ok &= (levels >= level) if levels is not None else none
+        for cert in (*project.required_certifications, *item.certifications):
+            ok &= self._certified.get(cert, none)
+        rule = target.sourcing_rule
+        if rule != "any":
+            ok &= self.sourcing == rule
+        if item.candidates is not None:
+            approved = np.zeros(self.count, bool)
+            approved[[self.index[c] for c in item.candidates if c in self.index]] = True
+            ok &= approved
+        if project.min_overlap_hours > 0:
+            ok &= self._overlaps(project)
+        if target.daily_minimum > 0:
+            short = ok & (self.hours + 1e-9 < target.daily_minimum)
+            for i in np.flatnonzero(short):
+                ok[i] = not _available_on_some(self.people[i], target)
+        return [int(i) for i in np.flatnonzero(ok)]
+
+    def _overlaps(self, project: Project) -> npt.NDArray[np.bool_]:
+        """Who shares at least the project's minimum overlap with its customer's hours (one
+        overlap computed per distinct time zone and working hours)."""
+        if project.id not in self._overlap:
+            shared: dict[tuple[str, str], bool] = {}
+            on, needed = self.instance.horizon.start, project.min_overlap_hours
+            mask = np.zeros(self.count, bool)
+            for i, s in enumerate(self.people):
+                key = (s.timezone, s.work_hours)
+                if key not in shared:
+                    shared[key] = _overlap(s, project, on) + 1e-9 >= needed
+                mask[i] = shared[key]
+            self._overlap[project.id] = mask
+        return self._overlap[project.id]
+
+
 def compute_eligibility(instance: Instance) -> Eligibility:
-    """Eligibility of every (specialist, target) pair, pruned by role first."""
+    """Eligibility of every (specialist, target) pair: the rules of :func:`exclusions`,
+    applied to all specialists at once per target (:class:`_Specialists`)."""
     targets = build_targets(instance)
-    by_role: dict[str, list[int]] = defaultdict(list)
-    for i, s in enumerate(instance.specialists):
-        for role in s.roles:
-            by_role[role].append(i)
-    everyone = list(range(len(instance.specialists)))
-    eligible = []
-    for target in targets:
-        pool = everyone if target.role is None else by_role.get(target.role, [])
-        specialists = instance.specialists
-        eligible.append([i for i in pool if is_eligible(instance, specialists[i], target)])
-    return Eligibility(instance, targets, eligible)
+    table = _Specialists(instance)
+    return Eligibility(instance, targets, [table.eligible(target) for target in targets])

@@ -160,6 +160,7 @@ def build_model_data(instance: Instance, eligibility: Eligibility) -> ModelData:
     for s in specialists:
         off = unavailable_dates(s.unavailable)
         available.append({i for i, d in enumerate(dates) if d not in off})
+    always = [len(days) == len(dates) for days in available]  # no leave in the horizon
     project_ids = [p.id for p in instance.projects]
     per_hour = 10 ** cost_decimals([s.cost_per_hour for s in specialists])
     project_of = {p: i for i, p in enumerate(project_ids)}
@@ -176,7 +177,10 @@ def build_model_data(instance: Instance, eligibility: Eligibility) -> ModelData:
             priority=target.project.priority,
             days=days,
             demand_q=0,
-            eligible={s: [d for d in days if d in available[s]] for s in eligible},
+            # (one shared list for everyone with no leave: none of these lists is changed)
+            eligible={
+                s: days if always[s] else [d for d in days if d in available[s]] for s in eligible
+            },
         )
         if isinstance(item, Workplace):
             data.daily_q = quarters(item.hours_per_day)
