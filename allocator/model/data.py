@@ -15,6 +15,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from fractions import Fraction
 
+import numpy as np
+
 from allocator.calendar import unavailable_dates, working_dates
 from allocator.eligibility import Eligibility, Target
 from allocator.schema import Instance, Project, Workplace
@@ -117,35 +119,39 @@ class ModelData:
 
 def task_triples(data: ModelData) -> int:
     """Number of (specialist, task, day) triples the model would create hours for."""
-    return sum(len(days) for t in data.tasks for days in t.eligible.values())
+    return sum(sum(map(len, t.eligible.values())) for t in data.tasks)
 
 
 def restrict_candidates(data: ModelData, keep: set[tuple[int, int]], budget: int) -> int:
     """Keep at most ``limit`` candidates per task so the triples fit ``budget``.
 
     The pairs in ``keep`` (e.g. the hint's) always stay; the others are ranked by cost per
-    hour, then by how few targets the specialist could do instead. This is a heuristic
-    restriction: the model's bound is then no longer a bound of the instance. Returns the
-    per-task limit used (0 when nothing was cut).
+    hour, then by how few targets the specialist could do instead (ties in the order of
+    ``eligible``). This is a heuristic restriction: the model's bound is then no longer a
+    bound of the instance. Returns the per-task limit used (0 when nothing was cut).
     """
     triples = task_triples(data)
     if triples <= budget:
         return 0
     pairs = sum(len(t.eligible) for t in data.tasks)
     limit = max(2, int(budget / (triples / pairs) / len(data.tasks)))
-    flexibility: dict[int, int] = {}
-    for t in data.targets:
-        for s in t.eligible:
-            flexibility[s] = flexibility.get(s, 0) + 1
+    people = [np.fromiter(t.eligible, np.int64, len(t.eligible)) for t in data.targets]
+    flexibility = np.bincount(
+        np.concatenate([*people, np.zeros(0, np.int64)]), minlength=len(data.available)
+    )
+    rate = np.array(data.rate, float)
+    kept: dict[int, list[int]] = defaultdict(list)
+    for s, k in keep:
+        kept[k].append(s)
     for t in data.tasks:
-        if len(t.eligible) <= max(limit, t.max_assignees):
+        most = max(limit, t.max_assignees)
+        if len(t.eligible) <= most:
             continue
-        ranked = sorted(
-            t.eligible,
-            key=lambda s: ((s, t.index) not in keep, data.rate[s], flexibility[s]),
-        )
-        chosen = ranked[: max(limit, t.max_assignees)]
-        chosen += [s for s in ranked[len(chosen) :] if (s, t.index) in keep]
+        candidates = people[t.index]
+        stays = np.isin(candidates, kept[t.index])
+        ranked = candidates[np.lexsort((flexibility[candidates], rate[candidates], ~stays))]
+        chosen = ranked[:most].tolist()
+        chosen += ranked[most:][np.isin(ranked[most:], kept[t.index])].tolist()
         t.set_aside = len(t.eligible) - len(chosen)
         t.eligible = {s: t.eligible[s] for s in chosen}
     return limit

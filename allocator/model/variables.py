@@ -118,7 +118,8 @@ def count_variables(data: ModelData) -> int:
     """The fill, hours and assignee variables the model of ``data`` has (without building it;
     the ``joins`` indicators, at most one per specialist and project, are not counted)."""
     fills = sum(len(t.eligible) for t in data.workplaces)
-    return fills + sum(len(days) + 1 for t in data.tasks for _, days, _ in task_candidates(data, t))
+    # (as task_candidates gives them: a day and an assignee each, none without a day)
+    return fills + sum(len(days) + 1 for t in data.tasks for days in t.eligible.values() if days)
 
 
 def _task_variables(
