@@ -16,6 +16,8 @@ import datetime as dt
 import time
 from collections import Counter, defaultdict
 
+import numpy as np
+import numpy.typing as npt
 from ortools.sat.python import cp_model
 
 from allocator.model.data import QUARTER, ModelData, TargetData
@@ -39,18 +41,27 @@ def date_ranges(dates: list[dt.date]) -> str:
     return ", ".join(parts[:6]) + (f" and {len(parts) - 6} more periods" if len(parts) > 6 else "")
 
 
-def _names(ids: list[str]) -> str:
+def _names(ids: list[str], count: int | None = None) -> str:
+    """The first :data:`MAX_NAMES` of ``ids``, and how many more of ``count`` (default: all
+    of ``ids``) there are."""
+    count = len(ids) if count is None else count
     shown = ", ".join(ids[:MAX_NAMES])
-    return shown + (f" and {len(ids) - MAX_NAMES} more" if len(ids) > MAX_NAMES else "")
+    return shown + (f" and {count - MAX_NAMES} more" if count > MAX_NAMES else "")
 
 
 class _Usage:
-    """Per specialist-day load, exclusive locks and projects of a solution."""
+    """Per specialist-day load and exclusive locks, and the projects of a solution, as arrays
+    over specialists (and dates) where the reasons read them for many specialists at once."""
 
     def __init__(self, data: ModelData, solution: Solution) -> None:
-        self.load: dict[tuple[int, int], int] = defaultdict(int)
-        self.locked: dict[tuple[int, int], str] = {}
+        n, m = len(data.available), len(data.dates)
+        self.load = np.zeros((n, m), np.int64)  # quarter-hours planned
+        self.locked = np.zeros((n, m), bool)  # on an exclusive workplace
+        self.available = np.zeros((n, m), bool)
+        for s, days in enumerate(data.available):
+            self.available[s, list(days)] = True
         self.projects: dict[int, set[int]] = defaultdict(set)
+        self.members: dict[int, set[int]] = defaultdict(set)  # per project: who works on it
         self.assignees: dict[int, set[int]] = defaultdict(set)
         self.inside: Counter[int] = Counter()
         self.total: Counter[int] = Counter()
@@ -58,14 +69,25 @@ class _Usage:
             t = data.targets[k]
             self.load[s, d] += q
             self.projects[s].add(t.project)
+            self.members[t.project].add(s)
             self.assignees[k].add(s)
             self.total[t.project] += q
             self.inside[t.project] += q if data.in_house[s] else 0
         for w, s in solution.fills.items():
             seat = data.targets[w]
             if seat.exclusive:
-                for d in seat.days:
-                    self.locked[s, d] = seat.target.id
+                self.locked[s, seat.days] = True
+        self.count = np.array([len(self.projects[s]) for s in range(n)], np.int64)
+        self.capacity = np.array(data.capacity_q, np.int64)
+        self.in_house = np.array(data.in_house, bool)
+        self.limit = np.array(
+            [s.max_projects or 0 for s in data.instance.specialists], np.int64
+        )  # 0: no limit
+        self.ids = [s.id for s in data.instance.specialists]
+
+    def on(self, people: npt.NDArray[np.int64], group: set[int]) -> npt.NDArray[np.bool_]:
+        """Per specialist of ``people``: whether they are in ``group``."""
+        return np.isin(people, np.fromiter(group, np.int64, len(group)))
 
 
 def _no_one_eligible(data: ModelData, t: TargetData) -> list[str]:
@@ -84,42 +106,57 @@ def _no_one_eligible(data: ModelData, t: TargetData) -> list[str]:
     return ["no eligible specialist: excluded " + "; ".join(parts)]
 
 
-def _blockers(data: ModelData, usage: _Usage, t: TargetData, days: list[int]) -> list[str]:
-    """Why each eligible specialist did not (or could not) do more of ``t`` on ``days``."""
+def _blockers(data: ModelData, usage: _Usage, t: TargetData) -> list[str]:
+    """Why each eligible specialist did not (or could not) do more of ``t``, grouped by
+    reason in the order the reasons first apply. The first rule that holds is the reason:
+    on leave on every date of ``t``; the task's assignee limit; their project limit; an
+    exclusive workplace on every date they are available; a day shorter than the task's
+    minimum; too little free time on every such date; outsourced on a project with a share
+    rule; else another rule (the one the solver weighed). Computed for all candidates at once
+    (4,161 unmet items of 3,200 specialists: 10 s one candidate at a time)."""
     need = t.daily_q if t.is_workplace else t.min_daily_q
-    groups: dict[str, list[str]] = defaultdict(list)
-    specialists = data.instance.specialists
-    limit_people = not t.is_workplace and len(usage.assignees[t.index]) >= t.max_assignees
+    people = np.fromiter(t.eligible, np.int64, len(t.eligible))
+    cells = np.ix_(people, np.array(t.days, np.int64))
+    away = ~usage.available[cells]  # dates of t each is on leave
+    taken = usage.on(people, usage.assignees[t.index])
+    joined = usage.on(people, usage.members[t.project])
+    limit = usage.limit[people]
     share = data.instance.projects[t.project].min_in_house_share
-    for s in t.eligible:
-        name = specialists[s].id
-        if t.is_workplace and usage.projects[s] and s in usage.assignees[t.index]:
-            continue
-        own = [d for d in days if d in data.available[s]]
-        limit = specialists[s].max_projects
-        if not own:
-            groups["on leave on those dates"].append(name)
-        elif limit_people and s not in usage.assignees[t.index]:
-            groups[f"not taken: the task allows at most {t.max_assignees} assignee(s)"].append(name)
-        elif (
-            limit is not None
-            and t.project not in usage.projects[s]
-            and len(usage.projects[s]) >= limit
-        ):
-            groups[f"already on {limit} project(s), their limit"].append(name)
-        elif all((s, d) in usage.locked for d in own):
-            groups["on an exclusive workplace on those dates"].append(name)
-        elif data.capacity_q[s] < need:
-            groups[f"work less than the task's minimum of {need / QUARTER:g} h a day"].append(name)
-        elif all(data.capacity_q[s] - usage.load[s, d] < need for d in own):
-            groups["fully booked on those dates"].append(name)
-        elif not data.in_house[s] and share > 0:
-            groups[f"outsourced, and the project keeps {share:.0%} of its hours in-house"].append(
-                name
-            )
-        else:
-            groups["had free hours but adding them would break another rule"].append(name)
-    return [f"{_names(names)}: {why}" for why, names in groups.items()]
+    full_team = not t.is_workplace and len(usage.assignees[t.index]) >= t.max_assignees
+    reasons = np.select(
+        [
+            t.is_workplace & (usage.count[people] > 0) & taken,  # its filler: no reason
+            away.all(axis=1),
+            full_team & ~taken,
+            (limit > 0) & ~joined & (usage.count[people] >= limit),
+            (usage.locked[cells] | away).all(axis=1),
+            usage.capacity[people] < need,
+            ((usage.capacity[people, None] - usage.load[cells] < need) | away).all(axis=1),
+            ~usage.in_house[people] & (share > 0),
+        ],
+        range(8),
+        default=8,
+    )
+    words = {
+        1: "on leave on those dates",
+        2: f"not taken: the task allows at most {t.max_assignees} assignee(s)",
+        4: "on an exclusive workplace on those dates",
+        5: f"work less than the task's minimum of {need / QUARTER:g} h a day",
+        6: "fully booked on those dates",
+        7: f"outsourced, and the project keeps {share:.0%} of its hours in-house",
+        8: "had free hours but adding them would break another rule",
+    }
+    # one group per reason (per limit for the project limit), in the order they first apply
+    keys = np.where(reasons == 3, 8 + limit, reasons)
+    found, first = np.unique(keys, return_index=True)
+    out = []
+    for key in found[np.argsort(first)].tolist():
+        if key:
+            who = people[keys == key]
+            names = [usage.ids[s] for s in who[:MAX_NAMES].tolist()]
+            why = words.get(key) or f"already on {key - 8} project(s), their limit"
+            out.append(f"{_names(names, len(who))}: {why}")
+    return out
 
 
 def unmet_reasons(
@@ -150,7 +187,7 @@ def unmet_reasons(
         else:
             if not t.is_workplace and not t.days:
                 reasons.append("the task's window has no working dates")
-            reasons += _blockers(data, usage, t, t.days)
+            reasons += _blockers(data, usage, t)
         if t.set_aside:
             reasons.append(
                 f"{t.set_aside} more eligible specialist(s) were left out of this large model "
