@@ -20,7 +20,7 @@ import numpy as np
 import numpy.typing as npt
 from ortools.sat.python import cp_model
 
-from allocator.model.data import QUARTER, ModelData, TargetData
+from allocator.model.data import QUARTER, ModelData, TargetData, available_matrix
 from allocator.model.solution import Solution
 from allocator.schema import Instance
 
@@ -57,9 +57,7 @@ class _Usage:
         n, m = len(data.available), len(data.dates)
         self.load = np.zeros((n, m), np.int64)  # quarter-hours planned
         self.locked = np.zeros((n, m), bool)  # on an exclusive workplace
-        self.available = np.zeros((n, m), bool)
-        for s, days in enumerate(data.available):
-            self.available[s, list(days)] = True
+        self.available = available_matrix(data)
         self.projects: dict[int, set[int]] = defaultdict(set)
         self.members: dict[int, set[int]] = defaultdict(set)  # per project: who works on it
         self.assignees: dict[int, set[int]] = defaultdict(set)

@@ -28,7 +28,13 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from allocator.model.data import ModelData, TargetData, in_house_share, quarters
+from allocator.model.data import (
+    ModelData,
+    TargetData,
+    available_matrix,
+    in_house_share,
+    quarters,
+)
 from allocator.model.solution import Solution, evaluate
 from allocator.schema import Goal
 
@@ -43,10 +49,8 @@ class _Arrays:
     specialists, 20 days: 0.6-0.9 s a variant, about 10 s before)."""
 
     def __init__(self, data: ModelData) -> None:
-        n, days = len(data.available), len(data.dates)
-        self.available = np.zeros((n, days), bool)
-        for s, free in enumerate(data.available):
-            self.available[s, list(free)] = True
+        n = len(data.available)
+        self.available = available_matrix(data)
         self.capacity: Ints = np.array(data.capacity_q, np.int64)
         self.rate = np.array(data.rate, float)  # exact below 2**53 money units
         self.in_house: Flags = np.array(data.in_house, bool)

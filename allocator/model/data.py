@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 import numpy as np
+import numpy.typing as npt
 
 from allocator.calendar import unavailable_dates, working_dates
 from allocator.eligibility import Eligibility, Target
@@ -115,6 +116,15 @@ class ModelData:
     @property
     def tasks(self) -> list[TargetData]:
         return [t for t in self.targets if not t.is_workplace]
+
+
+def available_matrix(data: ModelData) -> npt.NDArray[np.bool_]:
+    """Specialists x dates (indices into :attr:`ModelData.dates`): whether each specialist is
+    available (not on leave) on each working date."""
+    out = np.zeros((len(data.available), len(data.dates)), bool)
+    for s, days in enumerate(data.available):
+        out[s, list(days)] = True
+    return out
 
 
 def task_triples(data: ModelData) -> int:
