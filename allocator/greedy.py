@@ -36,7 +36,7 @@ from allocator.model.data import (
     quarters,
 )
 from allocator.model.solution import Solution, evaluate
-from allocator.schema import Goal
+from allocator.schema import Fixed, Goal
 
 Ints = npt.NDArray[np.int64]
 Flags = npt.NDArray[np.bool_]
@@ -52,17 +52,25 @@ class _Arrays:
         n = len(data.available)
         self.available = available_matrix(data)
         self.capacity: Ints = np.array(data.capacity_q, np.int64)
-        self.rate = np.array(data.rate, float)  # exact below 2**53 money units
+        onboarding = [quarters(p.onboarding_hours) for p in data.instance.projects]
+        # money keys in integers (exact) unless an item's money could overflow them: costs
+        # per hour near the limit, with four decimals, on efforts of hundreds of thousands of
+        # hours (the ranking is then as close as floats can tell)
+        most = max(data.rate, default=0) * (
+            max((t.demand_q for t in data.targets), default=0) + max(onboarding, default=0)
+        )
+        money = np.int64 if most < 2**62 else np.float64
+        self.rate = np.array(data.rate, money)
         self.in_house: Flags = np.array(data.in_house, bool)
         unlimited = len(data.project_ids) + 1
         self.limit: Ints = np.array(
             [s.max_projects or unlimited for s in data.instance.specialists], np.int64
         )
         index = data.specialist_index
-        self.fixed: dict[str, Ints] = defaultdict(lambda: np.zeros(0, np.int64))
+        # per target (kind, id): the specialists fixed to it
+        self.fixed: dict[tuple[str, str], Ints] = defaultdict(lambda: np.zeros(0, np.int64))
         for f in data.instance.fixed:
-            target = f.workplace or f.task
-            if target is not None and f.specialist in index:
+            if (target := _fixed_target(f)) is not None and f.specialist in index:
                 self.fixed[target] = np.append(self.fixed[target], index[f.specialist])
         familiar = np.zeros((n, len(data.project_ids)), bool)
         project_of = {p: i for i, p in enumerate(data.project_ids)}
@@ -70,9 +78,8 @@ class _Arrays:
             for p in specialist.familiar_projects:
                 if p in project_of:
                     familiar[s, project_of[p]] = True
-        onboarding = [quarters(p.onboarding_hours) for p in data.instance.projects]
         # money of joining each project (see ModelData.onboarding), per specialist
-        self.onboarding = np.outer(self.rate, np.array(onboarding, float)) * ~familiar
+        self.onboarding = np.outer(self.rate, np.array(onboarding, money)) * ~familiar
         # per target: its candidates (as the data has them now) and its dates
         self.people: list[Ints] = [np.fromiter(t.eligible, np.int64) for t in data.targets]
         self.days: list[Ints] = [np.array(t.days, np.int64) for t in data.targets]
@@ -145,11 +152,19 @@ class _State:
 Ordering = Literal["manager", "scarcity"]
 
 
+def _fixed_target(f: Fixed) -> tuple[str, str] | None:
+    """The (kind, id) of the target a fixed assignment names (a workplace and a task may
+    share an id)."""
+    if f.workplace is not None:
+        return ("workplace", f.workplace)
+    return None if f.task is None else ("task", f.task)
+
+
 def _order(data: ModelData, ordering: Ordering) -> list[TargetData]:
-    fixed_targets = {f.workplace or f.task for f in data.instance.fixed}
+    fixed_targets = {_fixed_target(f) for f in data.instance.fixed}
 
     def key(t: TargetData) -> tuple[float, ...]:
-        locked = (-int(t.target.id in fixed_targets), -int(t.target.item.required))
+        locked = (-int((t.target.kind, t.target.id) in fixed_targets), -int(t.target.item.required))
         if ordering == "scarcity":
             return (*locked, -t.priority * t.demand_q / max(1, len(t.eligible)))
         return (*locked, -t.priority, -int(t.is_workplace), t.days[0] if t.days else 0)
@@ -180,7 +195,7 @@ def _candidates(
     people = arrays.people[t.index]
     outsourced = (~arrays.in_house[people]) if shares.get(t.project, 0) > 0 else None
     keys: list[npt.NDArray[np.generic]] = []  # most significant first
-    keys.append(np.isin(people, arrays.fixed[t.target.id], invert=True))
+    keys.append(np.isin(people, arrays.fixed[t.target.kind, t.target.id], invert=True))
     if preference:
         k = t.index
         keys.append(np.array([-round(preference.get((s, k), 0.0), 3) for s in people.tolist()]))

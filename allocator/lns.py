@@ -413,6 +413,7 @@ def improve(
     on_improve: Callable[[Solution, list[float]], None] | None = None,
     overtime: tuple[float, float] | None = None,
     tiebreak: Goal | None = None,
+    meanwhile: tuple[float, Callable[[], bool]] | None = None,
 ) -> tuple[Solution, LnsStats]:
     """Improve ``solution`` on ``goals[-1]`` with ``goals[:-1]`` never worse, until ``deadline``.
 
@@ -426,7 +427,10 @@ def improve(
     patience)`` lets the search go on past ``deadline``, up to ``until``, while it found a
     plan better on ``goals`` in the last ``patience`` seconds. With ``tiebreak`` (a later
     goal), each round minimises it among its plans best on ``goals[-1]``, and a plan equal on
-    ``goals`` is kept only when no worse on it. Returns the best plan found and the search's
+    ``goals`` is kept only when no worse on it. With ``meanwhile = (until, busy)``, while
+    ``busy()`` (a bound being computed that the caller then waits for) one round at a time
+    goes on past ``deadline``, up to ``until``, rather than leave a core idle (medium, 30 s:
+    the cost stage waited 1.4 s for its bound). Returns the best plan found and the search's
     statistics. With ``workers=1`` the search is repeatable for a given ``seed`` (up to the
     rounds' time limits).
 
@@ -439,34 +443,40 @@ def improve(
     search = _Search(data, solution, goals, tiebreak)
     ranked = len(goals)
     improved = [float("-inf")]  # when the last better plan was found
-    end = deadline if overtime is None else max(deadline, overtime[0])  # a round's latest end
+    # a round's latest end
+    end = max(deadline, overtime[0] if overtime else deadline, meanwhile[0] if meanwhile else 0)
 
-    def finished() -> bool:
+    def finished(first: bool) -> bool:
         floor = bound() if callable(bound) else bound
         reached = floor is not None and search.key[ranked - 1] <= floor + 1e-9
         halted = search.failed or (stop is not None and stop.is_set())
         now = time.perf_counter()
         if reached or halted or now < deadline - 0.2:
             return reached or halted
-        if overtime is None:
-            return True
-        until, patience = overtime
-        return now >= until - 0.2 or now - improved[0] > patience
+        if overtime is not None:
+            until, patience = overtime
+            if now < until - 0.2 and now - improved[0] <= patience:
+                return False
+        if meanwhile is not None and now < meanwhile[0] - 0.2 and meanwhile[1]():
+            # the bound is still being computed: one round at a time until it is known (the
+            # bound's own thread keeps a core)
+            return not first
+        return True
 
-    def next_round(rng: random.Random) -> _Round | None:
+    def next_round(rng: random.Random, first: bool) -> _Round | None:
         """The next neighbourhood to search (``None``: the search is over); waits while the
         other rounds hold every specialist it could free."""
         with search.lock:
-            while not finished():
+            while not finished(first):
                 round_ = search.draw(rng)
                 if round_ is None or round_.freed:
                     return round_
                 search.released.wait(0.05)
             return None
 
-    def rounds(rng: random.Random) -> None:
+    def rounds(rng: random.Random, first: bool = True) -> None:
         try:
-            while (round_ := next_round(rng)) is not None:
+            while (round_ := next_round(rng, first)) is not None:
                 seconds = min(search.seconds, end - time.perf_counter())
                 proven, change = False, None
                 try:
@@ -497,6 +507,6 @@ def improve(
         rounds(rngs[0])
     else:
         with ThreadPoolExecutor(threads, thread_name_prefix="lns") as pool:
-            for future in [pool.submit(rounds, rng) for rng in rngs]:
+            for future in [pool.submit(rounds, rng, i == 0) for i, rng in enumerate(rngs)]:
                 future.result()  # re-raises a round's error
     return (search.plan.solution if search.commits else solution), search.stats

@@ -233,11 +233,13 @@ def _improve(
     report: tuple[int, int, float],
     overtime: tuple[float, float] | None = None,
     tiebreak: Goal | None = None,
+    meanwhile: tuple[float, Callable[[], bool]] | None = None,
 ) -> tuple[Solution, int]:
-    """Neighbourhood search on ``goals[-1]`` until ``deadline`` (or on in ``overtime``, see
-    :func:`allocator.lns.improve`) or the proven ``bound`` (reported units, ``None`` when
-    there is none; a function while it is being computed), reporting each better plan; the
-    rounds break ties on ``tiebreak`` (the next goal of the order).
+    """Neighbourhood search on ``goals[-1]`` until ``deadline`` (or on in ``overtime``, or
+    while a bound is computed, up to ``meanwhile``'s time, see :func:`allocator.lns.improve`)
+    or the proven ``bound`` (reported units, ``None`` when there is none; a function while it
+    is being computed), reporting each better plan; the rounds break ties on ``tiebreak``
+    (the next goal of the order).
 
     ``report``: the stage's number, the number of stages and the solve's start time. Returns
     the best plan and the number of rounds searched.
@@ -264,6 +266,7 @@ def _improve(
         on_improve=on_improve,
         overtime=overtime,
         tiebreak=tiebreak,
+        meanwhile=meanwhile,
     )
     return best, lns_stats.rounds
 
@@ -481,6 +484,11 @@ def _known(pending: Future[float | None]) -> float | None:
     if not pending.done() or pending.exception() is not None:
         return None
     return pending.result()
+
+
+def _busy(pending: Future[float | None]) -> Callable[[], bool]:
+    """Whether the bound computed meanwhile is still being computed."""
+    return lambda: not pending.done()
 
 
 def _wait(pending: Future[float | None], options: SolveOptions) -> float | None:
@@ -765,6 +773,8 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Plan:
                     (number, len(order), started),
                     overtime,
                     _tiebreak(order, number),
+                    # the bound computed meanwhile is waited for below: search until then
+                    meanwhile=None if pending is None else (deadline, _busy(pending)),
                 )
             value = round(evaluate(data, solution)[goal] * scale)
             if pending is not None and value == 0 and not pending.done():

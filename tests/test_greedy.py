@@ -93,3 +93,28 @@ def test_the_onboarding_rule_weighs_a_join_with_the_hours() -> None:
         report = check_plan(instance, plan)
         assert report.ok, report.violations
         assert report.objective["cost"] == evaluate(data, solution)["cost"]
+
+
+def test_ranking_by_money_is_exact_for_the_largest_costs_and_efforts() -> None:
+    """Onboarding ranking compares an item's money in integers: ``a`` knows the project but
+    costs 0.25 more an hour; ``b`` pays 0.25 h of onboarding. Over 999,999.25 h ``b`` is
+    cheaper by one money unit, a difference floats (above 2**53) cannot see."""
+    data_dict = instance_dict(
+        horizon={"start": "2027-01-04", "end": "2027-01-04"},
+        specialists=[
+            person("a", cost_per_hour=999_999.4999, familiar_projects=["p"]),
+            person("b", cost_per_hour=999_999.2499),
+        ],
+        projects=[{"id": "p", "program": "project_based", "onboarding_hours": 0.25}],
+        tasks=[task("t", 999_999.25)],
+    )
+    instance = load_instance(data_dict)
+    data = build_model_data(instance, compute_eligibility(instance))
+    a_money = data.rate[0] * data.targets[0].demand_q
+    b_money = data.rate[1] * data.targets[0].demand_q + data.onboarding(1, 0)
+    assert b_money == a_money - 1 and float(b_money) == float(a_money)
+    solution = greedy_solution(data, ordering="scarcity", onboarding=True)
+    assert {s for s, _, _ in solution.hours} == {1}  # b
+    plan = build_plan(data, solution, stages=[], complete=False, wall_seconds=0, statistics={})
+    report = check_plan(instance, plan)
+    assert report.ok, report.violations
