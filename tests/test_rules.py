@@ -497,6 +497,27 @@ def test_no_eligible_specialist_reason_names_the_rule() -> None:
     assert "python" in unmet.reasons[0] and "skill" in unmet.reasons[0]
 
 
+def test_items_with_the_same_requirements_each_name_themselves() -> None:
+    # two in-house-only seats and one short one; a and b are outsourced, b works 4 h a day:
+    # the seats' reasons are counted once for equal requirements but read in their own words
+    outsourced = {"sourcing": "outsourced", "vendor": "v"}
+    seat = {"project": "p", "role": "developer", "hours_per_day": 6, "sourcing": "in_house"}
+    data = instance_dict(
+        specialists=[person("a", **outsourced), person("b", hours_per_day=4, **outsourced)],
+        workplaces=[{"id": "w1", **seat}, {"id": "w2", **seat}],
+    )
+    plan = solve_checked(data)
+    reasons = {u.workplace: u.reasons[0] for u in plan.unmet}
+    assert reasons == {
+        w: (
+            "no eligible specialist: excluded 2 of 2 by sourcing (e.g. a is outsourced; "
+            f"workplace {w} is in-house only); 1 of 2 by hours (e.g. b works 4 h a day, "
+            f"workplace {w} needs 6 h)"
+        )
+        for w in ("w1", "w2")
+    }
+
+
 def test_people_who_work_less_than_the_minimum_day_are_not_called_fully_booked() -> None:
     data = instance_dict(
         specialists=[person("b", hours_per_day=2.5), person("c", hours_per_day=2.5)],
