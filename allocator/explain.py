@@ -21,7 +21,7 @@ import numpy.typing as npt
 from ortools.sat.python import cp_model
 
 from allocator.eligibility import Target
-from allocator.model.data import QUARTER, ModelData, TargetData, available_matrix
+from allocator.model.data import QUARTER, ModelData, TargetData, candidate_array
 from allocator.model.solution import Solution
 from allocator.schema import Instance
 
@@ -58,7 +58,7 @@ class _Usage:
         n, m = len(data.available), len(data.dates)
         self.load = np.zeros((n, m), np.int64)  # quarter-hours planned
         self.locked = np.zeros((n, m), bool)  # on an exclusive workplace
-        self.available = available_matrix(data)
+        self.available = data.available_matrix
         self.projects: dict[int, set[int]] = defaultdict(set)
         self.members: dict[int, set[int]] = defaultdict(set)  # per project: who works on it
         self.assignees: dict[int, set[int]] = defaultdict(set)
@@ -148,7 +148,7 @@ def _blockers(data: ModelData, usage: _Usage, t: TargetData) -> list[str]:
     (4,058-4,794 unmet items of 3,200 specialists: about 1 s, against 3.6-7.6 s one candidate
     at a time)."""
     need = t.daily_q if t.is_workplace else t.min_daily_q
-    people = np.fromiter(t.eligible, np.int64, len(t.eligible))
+    people = candidate_array(t)
     cells = np.ix_(people, np.array(t.days, np.int64))
     away = ~usage.available[cells]  # dates of t each is on leave
     taken = usage.on(people, usage.assignees[t.index])

@@ -31,7 +31,8 @@ import numpy.typing as npt
 from allocator.model.data import (
     ModelData,
     TargetData,
-    available_matrix,
+    candidacies,
+    candidate_array,
     in_house_share,
     quarters,
 )
@@ -50,7 +51,7 @@ class _Arrays:
 
     def __init__(self, data: ModelData) -> None:
         n = len(data.available)
-        self.available = available_matrix(data)
+        self.available = data.available_matrix
         self.capacity: Ints = np.array(data.capacity_q, np.int64)
         onboarding = [quarters(p.onboarding_hours) for p in data.instance.projects]
         # money keys in integers (exact) unless an item's money could overflow them: costs
@@ -81,7 +82,7 @@ class _Arrays:
         # money of joining each project (see ModelData.onboarding), per specialist
         self.onboarding = np.outer(self.rate, np.array(onboarding, money)) * ~familiar
         # per target: its candidates (as the data has them now) and its dates
-        self.people: list[Ints] = [np.fromiter(t.eligible, np.int64) for t in data.targets]
+        self.people: list[Ints] = [candidate_array(t) for t in data.targets]
         self.days: list[Ints] = [np.array(t.days, np.int64) for t in data.targets]
 
 
@@ -91,7 +92,6 @@ class _State:
         self.free: Ints = arrays.available * arrays.capacity[:, None]  # quarter-hours left
         self.busy = np.zeros_like(arrays.available)  # dates with any work
         self.locked = np.zeros_like(arrays.available)  # dates on an exclusive workplace
-        self.projects: list[set[int]] = [set() for _ in data.available]
         self.count: Ints = np.zeros(len(data.available), np.int64)  # projects joined
         self.joined: dict[int, Flags] = {}  # per project: who works on it
         self.solution = Solution()
@@ -106,9 +106,9 @@ class _State:
         return self.on_project(project)[people] | (self.count[people] < self.arrays.limit[people])
 
     def join(self, s: int, project: int) -> None:
-        if project not in self.projects[s]:
-            self.projects[s].add(project)
-            self.on_project(project)[s] = True
+        on = self.on_project(project)
+        if not on[s]:
+            on[s] = True
             self.count[s] += 1
 
     def fitting(self, people: Ints, t: TargetData) -> Flags:
@@ -289,10 +289,7 @@ def greedy_solution(
     arrays = arrays or _Arrays(data)
     flexibility: Ints | None = None
     if flexible_last:  # the number of targets each specialist is eligible for
-        flexibility = np.bincount(
-            np.concatenate([arrays.people[t.index] for t in data.targets] + [np.zeros(0, int)]),
-            minlength=len(data.available),
-        )
+        flexibility = candidacies(data, arrays.people)
     state = _State(data, arrays)
     for t in _order(data, ordering):
         candidates = _candidates(state, t, shares, preference or {}, flexibility, onboarding)

@@ -14,6 +14,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
@@ -109,6 +110,15 @@ class ModelData:
             return 0
         return quarters(project.onboarding_hours) * self.rate[s]
 
+    @cached_property
+    def available_matrix(self) -> npt.NDArray[np.bool_]:
+        """Specialists x dates (indices into :attr:`dates`): whether each specialist is
+        available (not on leave) on each working date. Computed once; read only."""
+        out = np.zeros((len(self.available), len(self.dates)), bool)
+        for s, days in enumerate(self.available):
+            out[s, list(days)] = True
+        return out
+
     @property
     def workplaces(self) -> list[TargetData]:
         return [t for t in self.targets if t.is_workplace]
@@ -118,13 +128,17 @@ class ModelData:
         return [t for t in self.targets if not t.is_workplace]
 
 
-def available_matrix(data: ModelData) -> npt.NDArray[np.bool_]:
-    """Specialists x dates (indices into :attr:`ModelData.dates`): whether each specialist is
-    available (not on leave) on each working date."""
-    out = np.zeros((len(data.available), len(data.dates)), bool)
-    for s, days in enumerate(data.available):
-        out[s, list(days)] = True
-    return out
+def candidate_array(t: TargetData) -> npt.NDArray[np.int64]:
+    """``t``'s candidates (the keys of ``t.eligible``) as an array, in their order."""
+    return np.fromiter(t.eligible, np.int64, len(t.eligible))
+
+
+def candidacies(data: ModelData, people: list[npt.NDArray[np.int64]]) -> npt.NDArray[np.int64]:
+    """Per specialist, how many targets they are a candidate of (``people``: each target's
+    :func:`candidate_array`)."""
+    return np.bincount(
+        np.concatenate([*people, np.zeros(0, np.int64)]), minlength=len(data.available)
+    )
 
 
 def task_triples(data: ModelData) -> int:
@@ -145,10 +159,8 @@ def restrict_candidates(data: ModelData, keep: set[tuple[int, int]], budget: int
         return 0
     pairs = sum(len(t.eligible) for t in data.tasks)
     limit = max(2, int(budget / (triples / pairs) / len(data.tasks)))
-    people = [np.fromiter(t.eligible, np.int64, len(t.eligible)) for t in data.targets]
-    flexibility = np.bincount(
-        np.concatenate([*people, np.zeros(0, np.int64)]), minlength=len(data.available)
-    )
+    people = [candidate_array(t) for t in data.targets]
+    flexibility = candidacies(data, people)
     rate = np.array(data.rate, float)
     kept: dict[int, list[int]] = defaultdict(list)
     for s, k in keep:
@@ -157,9 +169,9 @@ def restrict_candidates(data: ModelData, keep: set[tuple[int, int]], budget: int
         most = max(limit, t.max_assignees)
         if len(t.eligible) <= most:
             continue
-        candidates = people[t.index]
-        stays = np.isin(candidates, kept[t.index])
-        ranked = candidates[np.lexsort((flexibility[candidates], rate[candidates], ~stays))]
+        pool = people[t.index]
+        stays = np.isin(pool, kept[t.index])
+        ranked = pool[np.lexsort((flexibility[pool], rate[pool], ~stays))]
         chosen = ranked[:most].tolist()
         chosen += ranked[most:][np.isin(ranked[most:], kept[t.index])].tolist()
         t.set_aside = len(t.eligible) - len(chosen)
