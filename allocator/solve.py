@@ -61,6 +61,7 @@ from allocator.model.flow import coverage_flow_bound
 from allocator.model.relaxation import LpBound, lp_bound, rounded_up
 from allocator.model.solution import Solution, cost_slack, evaluate, read_solution
 from allocator.model.variables import count_variables
+from allocator.moves import hand_over
 from allocator.plan import build_plan, empty_plan
 from allocator.schema import Goal, Instance, Plan
 
@@ -71,6 +72,10 @@ STAGE_WEIGHT: dict[str, float] = {"coverage": 0.5, "cost": 0.3, "stability": 0.2
 # started; the later stages share what is left.
 STAGE_OVERTIME = 0.7
 STAGE_PATIENCE = 0.1
+# At most this share of the cost stage goes to hand-overs before its neighbourhoods; measured
+# (from a plan of the large instance at coverage 404: 20 s of cost, two seeds) 9,177,000 with
+# them (2.5 s) against 9,207,400 without, and on the medium one 781,920 in 0.25 s from 785,098
+HAND_OVER_TIME_SHARE = 0.25
 GREEDY_TIME_SHARE = 0.2  # the greedy variants start within this share of the time limit
 LP_MAX_VARIABLES = 400_000  # larger models skip the LP relaxation (its solve would not pay)
 LP_TIME_SHARE = 0.25  # at most this share of a stage's time goes to the LP relaxation
@@ -270,6 +275,20 @@ def _improve(
         meanwhile=meanwhile,
     )
     return best, lns_stats.rounds
+
+
+def _hands_over(order: list[Goal], number: int) -> bool:
+    """Whether stage ``number`` minimises cost after coverage alone: hand-overs
+    (:mod:`allocator.moves`) then improve it without touching an earlier goal."""
+    return order[number - 1] == "cost" and set(order[: number - 1]) <= {"coverage"}
+
+
+def _handed_over(data: ModelData, solution: Solution, started: float, end: float) -> Solution:
+    """``solution`` with the cost-lowering hand-overs made in at most
+    :data:`HAND_OVER_TIME_SHARE` of the stage from ``started`` to ``end``."""
+    now = time.perf_counter()
+    handed, _ = hand_over(data, solution, now + HAND_OVER_TIME_SHARE * max(0.0, end - started))
+    return handed
 
 
 def _tiebreak(order: list[Goal], number: int) -> Goal | None:
@@ -766,6 +785,9 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Plan:
                 # uncut, the floor holds the aggregated relaxation's bound too
                 valid = relaxations.valid if floor is None else floor / scale
                 valid = _exact_bound(data, goal, valid)
+            if search and _hands_over(order, number):
+                # the cheap hand-overs first: the rounds then search what they leave
+                solution = _handed_over(data, solution, stage_started, stage_end)
             if search:
                 overtime = None
                 if lns and number < len(order):  # later stages need no CP-SAT time

@@ -1,0 +1,230 @@
+"""Hand-overs: a specialist's share of a workplace or task handed to a cheaper candidate.
+
+The neighbourhoods of :mod:`allocator.lns` re-plan a few specialists at a time with CP-SAT,
+a few rounds a second. Part of what the cost goal still loses after them is simple: an
+expensive specialist does hours that a cheaper candidate with free time on those very dates
+could do. A hand-over moves the hours specialist ``a`` does on task ``k`` on some dates to
+specialist ``b``, on the same dates and in the same amounts, or ``a``'s fill of workplace
+``k`` to ``b`` (who then works it on every date of its period they are available, at least as
+many as ``a``). It keeps every hard rule (spec, hard constraints) when:
+
+- ``b`` is eligible for ``k``, available on those dates and has the free hours there (rules
+  1 and 3);
+- ``b`` fills no exclusive workplace whose period meets those dates; when ``k`` is
+  exclusive, ``b`` has no other work in its period (rule 4);
+- ``b`` stays within the task's assignees (already on it, or taking all of ``a``'s share, or a
+  place left) and their project limit; the project keeps its in-house share (rules 5 to 7);
+  each date's hours move whole, so daily minimums and effort hold;
+- ``a`` is named by no fixed assignment (rule 8; ``b`` may be, and keeps that work); required
+  items keep every hour (rule 9).
+
+Coverage never gets worse (a workplace may gain the dates ``a`` was on leave), and a
+hand-over is made only when it lowers cost, onboarding included: paid when ``b`` joins a
+project new to them, saved when ``a`` leaves one (spec, the cost goal). :func:`hand_over`
+scans every specialist's share, the most expensive first, and makes the best hand-over of
+each, until a pass makes none or time is up; candidates are weighed together as arrays.
+"""
+
+from __future__ import annotations
+
+import time
+from fractions import Fraction
+
+import numpy as np
+import numpy.typing as npt
+
+from allocator.model.data import ModelData, candidate_array, in_house_share
+from allocator.model.solution import Solution
+
+Ints = npt.NDArray[np.int64]
+
+
+class _Plan:
+    """A plan indexed for hand-overs, in quarter-hours and money units: per specialist and
+    date the hours worked and whether an exclusive fill holds them; per specialist and
+    project the dates worked there; per project its in-house and total hours."""
+
+    def __init__(self, data: ModelData, solution: Solution) -> None:
+        self.data = data
+        self.fills = dict(solution.fills)
+        self.hours = {key: q for key, q in solution.hours.items() if q > 0}
+        n_s, n_d, n_p = len(data.capacity_q), len(data.dates), len(data.instance.projects)
+        self.used = np.zeros((n_s, n_d), np.int64)
+        self.exclusive = np.zeros((n_s, n_d), bool)
+        self.on_project = np.zeros((n_s, n_p), np.int64)  # (target, date) cells worked
+        self.work: dict[tuple[int, int], dict[int, int]] = {}  # (s, k) -> date -> hours
+        self.people: list[set[int]] = [set() for _ in data.targets]
+        self.inside = np.zeros(n_p, np.int64)
+        self.total = np.zeros(n_p, np.int64)
+        for s, k, d, q in solution.rows(data):
+            self.add(s, k, d, q)
+        for w, s in self.fills.items():
+            if data.targets[w].exclusive:
+                self.exclusive[s, data.targets[w].days] = True
+
+    def add(self, s: int, k: int, d: int, q: int) -> None:
+        """``s`` works ``q`` more on target ``k`` on date ``d``."""
+        p = self.data.targets[k].project
+        cell = self.work.setdefault((s, k), {})
+        self.people[k].add(s)
+        if d not in cell:
+            self.on_project[s, p] += 1
+        cell[d] = cell.get(d, 0) + q
+        self.used[s, d] += q
+        self.total[p] += q
+        self.inside[p] += q if self.data.in_house[s] else 0
+
+    def take(self, s: int, k: int, d: int) -> None:
+        """``s`` no longer works on target ``k`` on date ``d``."""
+        p = self.data.targets[k].project
+        cell = self.work[s, k]
+        q = cell.pop(d)
+        self.on_project[s, p] -= 1
+        self.used[s, d] -= q
+        self.total[p] -= q
+        self.inside[p] -= q if self.data.in_house[s] else 0
+        if not cell:
+            del self.work[s, k]
+            self.people[k].discard(s)
+
+    def solution(self) -> Solution:
+        return Solution(dict(self.fills), dict(self.hours))
+
+
+class _Rules:
+    """What the instance fixes for hand-overs, as arrays over specialists."""
+
+    def __init__(self, data: ModelData) -> None:
+        instance = data.instance
+        self.rate = np.array(data.rate, np.int64)
+        self.capacity = np.array(data.capacity_q, np.int64)
+        self.in_house = np.array(data.in_house, bool)
+        self.locked = np.zeros(len(data.rate), bool)
+        for f in instance.fixed:
+            self.locked[data.specialist_index[f.specialist]] = True
+        n_p = len(instance.projects)
+        self.limit = np.array(
+            [n_p if s.max_projects is None else s.max_projects for s in instance.specialists]
+        )
+        self.onboarding = np.array(
+            [[data.onboarding(s, p) for p in range(n_p)] for s in range(len(data.rate))],
+            np.int64,
+        ).reshape(len(data.rate), n_p)
+        self.share: list[Fraction] = [in_house_share(p) for p in instance.projects]
+        self.candidates: list[Ints] = [candidate_array(t) for t in data.targets]
+        # per workplace: how many dates of its period each candidate is available on
+        self.dates_open = [
+            np.array([len(days) for days in t.eligible.values()], np.int64) for t in data.targets
+        ]
+
+
+def hand_over(
+    data: ModelData, solution: Solution, deadline: float | None = None
+) -> tuple[Solution, int]:
+    """``solution`` with the cost-lowering hand-overs made (see the module's docstring).
+
+    ``solution`` must satisfy every hard rule; the plan returned does too, with coverage no
+    worse and cost lower (or ``solution`` itself when no hand-over pays). Stability (split
+    days, changes against a previous plan) is not looked at. ``deadline`` is a
+    ``time.perf_counter()`` value. Returns the plan and the number of hand-overs made.
+    """
+    plan, rules = _Plan(data, solution), _Rules(data)
+    moves, changed = 0, True
+    while changed:
+        changed = False
+        shares = sorted(
+            (key for key in plan.work if not rules.locked[key[0]]),
+            key=lambda key: -data.rate[key[0]],
+        )
+        for a, k in shares:
+            if deadline is not None and time.perf_counter() > deadline:
+                return (plan.solution() if moves else solution), moves
+            if (a, k) in plan.work and _hand_over_one(plan, rules, a, k):
+                moves += 1
+                changed = True
+    return (plan.solution() if moves else solution), moves
+
+
+def _hand_over_one(plan: _Plan, rules: _Rules, a: int, k: int) -> bool:
+    """Make the hand-over of ``a``'s share of target ``k`` that saves the most money, if one
+    does; whether one was made."""
+    data = plan.data
+    t = data.targets[k]
+    p = t.project
+    cell = plan.work[a, k]
+    days = np.fromiter(cell, np.int64, len(cell))
+    qs = np.fromiter(cell.values(), np.int64, len(cell))
+    everyone = rules.candidates[k]
+    keep = everyone != a  # a specialist named by a fixed assignment may take more work
+    if not t.is_workplace:
+        keep &= rules.rate[everyone] < rules.rate[a]  # a task's hours move as they are
+    b = everyone[keep]
+    if not len(b):
+        return False
+    joins = plan.on_project[b, p] == 0
+    ok = ~joins | (np.count_nonzero(plan.on_project[b], axis=1) < rules.limit[b])
+    capacity = rules.capacity[b, None]
+    if t.is_workplace:
+        period = np.array(t.days, np.int64)
+        open_ = rules.dates_open[k][keep]
+        free = (plan.used[b][:, period] + t.daily_q <= capacity) & ~plan.exclusive[b][:, period]
+        off = ~data.available_matrix[b][:, period]
+        ok &= (open_ >= len(days)) & (free | off).all(axis=1)
+        if t.exclusive:
+            ok &= plan.used[b][:, period].sum(axis=1) == 0
+        room = np.ones((len(b), len(days)), bool)
+        moved = np.full(len(b), int(qs.sum()))
+        gained = open_ * t.daily_q
+    else:
+        room = (
+            data.available_matrix[b][:, days]
+            & (plan.used[b][:, days] + qs <= capacity)
+            & ~plan.exclusive[b][:, days]
+        )
+        whole = room.all(axis=1)
+        already = np.fromiter((s in plan.people[k] for s in b.tolist()), bool, len(b))
+        ok &= room.any(axis=1) & (whole | already | (len(plan.people[k]) < t.max_assignees))
+        moved = room @ qs
+        gained = moved
+    leaves = room.all(axis=1) & (plan.on_project[a, p] == len(cell))
+    saved = rules.rate[a] * moved + leaves * rules.onboarding[a, p]
+    cost = rules.rate[b] * gained + joins * rules.onboarding[b, p]
+    better = gained > moved  # coverage: a workplace filled on more dates
+    ok &= better | (cost < saved)
+    if rules.share[p]:
+        inside = plan.inside[p] - (moved if rules.in_house[a] else 0)
+        inside = inside + np.where(rules.in_house[b], gained, 0)
+        total = plan.total[p] - moved + gained
+        share = rules.share[p]
+        settled_in, settled_all = data.settled_q.get(p, (0, 0))
+        ok &= (inside + settled_in) * share.denominator >= share.numerator * (total + settled_all)
+    if not ok.any():
+        return False
+    gain = np.where(ok, saved - cost, np.iinfo(np.int64).min)
+    if (ok & better).any():
+        gain = np.where(ok & better, gained, np.iinfo(np.int64).min)
+    i = int(np.argmax(gain))
+    _apply(plan, a, k, int(b[i]), days[room[i]])
+    return True
+
+
+def _apply(plan: _Plan, a: int, k: int, b: int, days: Ints) -> None:
+    """Move ``a``'s hours on target ``k`` on ``days`` to ``b`` (a workplace: the fill)."""
+    t = plan.data.targets[k]
+    if t.is_workplace:
+        for d in list(plan.work[a, k]):
+            plan.take(a, k, d)
+        plan.fills[k] = b
+        for d in t.eligible[b]:
+            plan.add(b, k, d, t.daily_q)
+        if t.exclusive:
+            plan.exclusive[a, t.days] = False
+            plan.exclusive[b, t.days] = True
+        return
+    cell = plan.work[a, k]
+    for d in days.tolist():
+        q = cell[d]
+        plan.take(a, k, d)
+        del plan.hours[a, k, d]
+        plan.add(b, k, d, q)
+        plan.hours[b, k, d] = plan.work[b, k][d]
