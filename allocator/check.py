@@ -26,7 +26,6 @@ from allocator.calendar import (
     working_dates,
 )
 from allocator.schema import (
-    GAP_TOLERANCE,
     Instance,
     Plan,
     Project,
@@ -34,6 +33,7 @@ from allocator.schema import (
     Specialist,
     Task,
     Workplace,
+    relative_gap,
 )
 
 __all__ = ["CheckReport", "Violation", "check_plan", "eligibility_reasons"]
@@ -733,11 +733,11 @@ class _Checker:
                 )
         order = self.instance.objective.order
         gaps = [
-            (value - bound[goal]) / max(abs(value), 1e-9)
+            relative_gap(value, bound[goal])
             for goal in order
             if goal in bound and math.isfinite(value := recomputed.get(goal, 0.0))
         ]
-        open_gaps = [gap for gap in gaps if gap > GAP_TOLERANCE]
+        open_gaps = [gap for gap in gaps if gap > 0.0]
         expected = open_gaps[0] if open_gaps else 0.0
         if plan.gap is not None and not bound:
             self.add(OBJECTIVE, f"the plan reports a gap of {plan.gap} but no bound")

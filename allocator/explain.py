@@ -90,6 +90,7 @@ class _Usage:
 
 
 Requirements = tuple[object, ...]
+PROJECT_LIMIT = 100  # unmet-reason keys from here on: at a project limit of (key - this)
 
 
 def _requirements(target: Target) -> Requirements:
@@ -138,16 +139,21 @@ def _no_one_eligible(
     return ["no eligible specialist: excluded " + "; ".join(parts)]
 
 
-def _blockers(data: ModelData, usage: _Usage, t: TargetData) -> list[str]:
+def _blockers(
+    data: ModelData, usage: _Usage, t: TargetData, unmet: int, goal_note: str = ""
+) -> list[str]:
     """Why each eligible specialist did not (or could not) do more of ``t``, grouped by
     reason in the order the reasons first apply. The first rule that holds is the reason:
     on leave on every date of ``t``; the task's assignee limit; their project limit; an
     exclusive workplace on every date they are available; a day shorter than the task's
-    minimum; too little free time on every such date; outsourced on a project with a share
-    rule; else another rule (the one the solver weighed). Computed for all candidates at once
+    minimum; no free time, or less than that minimum, on every such date; outsourced on a
+    project with a share rule; else another rule (the one the solver weighed), or the
+    objective (``goal_note``) when it ranks a goal before coverage. A task's minimum is its
+    ``min_daily_hours``, or its ``unmet`` quarter-hours when fewer: a last, shorter day may
+    finish it (spec rule 5). Computed for all candidates at once
     (4,058-4,794 unmet items of 3,200 specialists: about 1 s, against 3.6-7.6 s one candidate
     at a time)."""
-    need = t.daily_q if t.is_workplace else t.min_daily_q
+    need = t.daily_q if t.is_workplace else min(t.min_daily_q, unmet)
     people = candidate_array(t)
     cells = np.ix_(people, np.array(t.days, np.int64))
     away = ~usage.available[cells]  # dates of t each is on leave
@@ -155,6 +161,7 @@ def _blockers(data: ModelData, usage: _Usage, t: TargetData) -> list[str]:
     joined = usage.on(people, usage.members[t.project])
     limit = usage.limit[people]
     share = data.instance.projects[t.project].min_in_house_share
+    free = usage.capacity[people, None] - usage.load[cells]
     full_team = not t.is_workplace and len(usage.assignees[t.index]) >= t.max_assignees
     reasons = np.select(
         [
@@ -164,30 +171,36 @@ def _blockers(data: ModelData, usage: _Usage, t: TargetData) -> list[str]:
             (limit > 0) & ~joined & (usage.count[people] >= limit),
             (usage.locked[cells] | away).all(axis=1),
             usage.capacity[people] < need,
-            ((usage.capacity[people, None] - usage.load[cells] < need) | away).all(axis=1),
+            ((free <= 0) | away).all(axis=1),
+            ((free < need) | away).all(axis=1),
             ~usage.in_house[people] & (share > 0),
         ],
-        range(8),
-        default=8,
+        range(9),
+        default=9,
     )
     words = {
         1: "on leave on those dates",
         2: f"not taken: the task allows at most {t.max_assignees} assignee(s)",
         4: "on an exclusive workplace on those dates",
-        5: f"work less than the task's minimum of {need / QUARTER:g} h a day",
+        5: f"work less than the {need / QUARTER:g} h a day it needs",
         6: "fully booked on those dates",
-        7: f"outsourced, and the project keeps {share:.0%} of its hours in-house",
-        8: "had free hours but adding them would break another rule",
+        7: f"fewer free hours on those dates than the {need / QUARTER:g} h a day it needs",
+        8: f"outsourced, and the project keeps {share:.0%} of its hours in-house",
+        9: (
+            f"had free hours, left unused because {goal_note}"
+            if goal_note
+            else "had free hours but adding them would break another rule"
+        ),
     }
     # one group per reason (per limit for the project limit), in the order they first apply
-    keys = np.where(reasons == 3, 8 + limit, reasons)
+    keys = np.where(reasons == 3, PROJECT_LIMIT + limit, reasons)
     found, first = np.unique(keys, return_index=True)
     out = []
     for key in found[np.argsort(first)].tolist():
         if key:
             who = people[keys == key]
             names = [usage.ids[s] for s in who[:MAX_NAMES].tolist()]
-            why = words.get(key) or f"already on {key - 8} project(s), their limit"
+            why = words.get(key) or f"already on {key - PROJECT_LIMIT} project(s), their limit"
             out.append(f"{_names(names, len(who))}: {why}")
     return out
 
@@ -221,13 +234,13 @@ def unmet_reasons(
         else:
             if not t.is_workplace and not t.days:
                 reasons.append("the task's window has no working dates")
-            reasons += _blockers(data, usage, t)
+            reasons += _blockers(data, usage, t, unmet_q[t.index], goal_note)
         if t.set_aside:
             reasons.append(
                 f"{t.set_aside} more eligible specialist(s) were left out of this large model "
                 "(candidate restriction)"
             )
-        if goal_note:
+        if goal_note and not any(goal_note in reason for reason in reasons):
             reasons.append(goal_note)
         if not proven:
             reasons.append("the search stopped before proving this is the best plan")

@@ -13,23 +13,16 @@ from allocator.model.solution import (
     unmet_quarters,
 )
 from allocator.schema import (
-    GAP_TOLERANCE,
     Assignment,
     Instance,
     Plan,
     Status,
     Unmet,
     WorkplaceFill,
+    relative_gap,
 )
 
 Stage = tuple[str, float | None, float | None]  # goal, best value, best bound
-
-
-def _gap(value: float, bound: float) -> float:
-    """The relative gap, 0 when at most :data:`~allocator.schema.GAP_TOLERANCE` (a cost
-    bound lowered by the rounding of costs per hour is off by less)."""
-    gap = (value - bound) / max(abs(value), 1e-9)
-    return gap if gap > GAP_TOLERANCE else 0.0
 
 
 def build_plan(
@@ -58,11 +51,13 @@ def build_plan(
     bound: dict[str, float] = {}
     gaps = []
     for goal, value, best in stages:
-        if value is None or best is None:
+        if value is None:
             continue
+        if best is None:  # no bound found in time: every goal is at least 0
+            best = 0.0
         # every goal is a sum of non-negative terms: a bound below zero says nothing more
         bound[goal] = round(max(0.0, min(best, objective[goal])), 6)
-        gaps.append(_gap(objective[goal], bound[goal]))
+        gaps.append(relative_gap(objective[goal], bound[goal]))
     proven = complete and all(g == 0.0 for g in gaps) and len(gaps) == len(stages)
     # the gap of the first goal (in objective order) not proven optimal; 0 when all are
     open_gaps = [g for g in gaps if g > 0.0]

@@ -58,8 +58,32 @@ class Rule(StrEnum):
 
 
 GAP_TOLERANCE = 1e-6
-"""A goal whose relative gap, (value - bound) / value, is at most this is proven: the plan's
-gap is the first goal's above it (its solver and its checker alike)."""
+"""A goal whose relative gap, (value - bound) / value, is at most this, or whose value is at
+most :data:`GAP_ABSOLUTE` above its bound, is proven: the plan's gap is the first goal's
+that is not (its solver and its checker alike)."""
+GAP_ABSOLUTE = 1e-6
+"""Values reported to six decimals: a value this close to its bound is at its bound (costs
+per hour of 1e-9 give plan costs below what six decimals show)."""
+
+
+def relative_gap(value: float, bound: float) -> float:
+    """``(value - bound) / value``; 0 when the goal is proven (see :data:`GAP_TOLERANCE`)."""
+    if value - bound <= GAP_ABSOLUTE:
+        return 0.0
+    gap = (value - bound) / max(abs(value), 1e-9)
+    return gap if gap > GAP_TOLERANCE else 0.0
+
+
+def readable(value: float) -> str:
+    """A number as a reader writes it: ``999,999.75``, ``12``, ``1e+300``, ``a number of 40
+    digits``."""
+    if isinstance(value, int):
+        digits = len(str(abs(value)))
+        return f"{value:,}" if digits <= 21 else f"a number of {digits} digits"
+    if abs(value) >= 1e15 or 0 < abs(value) < 1e-4:
+        return f"{value:g}"
+    return f"{value:,.4f}".rstrip("0").rstrip(".")
+
 
 MAX_HOURS = 1_000_000  # any hours field; larger numbers are typos (and overflow the model)
 
@@ -69,7 +93,7 @@ def _quarter_hours(value: float) -> float:
     if not math.isfinite(value):
         raise ValueError("must be a finite number")
     if abs(value) > MAX_HOURS:
-        raise ValueError(f"{value:g} is too large (at most {MAX_HOURS:,} hours)")
+        raise ValueError(f"{readable(value)} is too large (at most {MAX_HOURS:,} hours)")
     quarters = round(value * 4)
     if abs(value * 4 - quarters) > 1e-9 or (quarters == 0 and value != 0):  # not 1e-10
         raise ValueError("hours must be a multiple of 0.25")

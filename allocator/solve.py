@@ -61,7 +61,7 @@ from allocator.model.flow import coverage_flow_bound
 from allocator.model.relaxation import LpBound, lp_bound, rounded_up
 from allocator.model.solution import Solution, cost_slack, evaluate, read_solution
 from allocator.model.variables import count_variables
-from allocator.moves import hand_over
+from allocator.moves import finish_short, hand_over
 from allocator.plan import build_plan, empty_plan
 from allocator.schema import Goal, Instance, Plan
 
@@ -74,7 +74,7 @@ STAGE_OVERTIME = 0.7
 STAGE_PATIENCE = 0.1
 # At most this share of the cost stage goes to hand-overs before its neighbourhoods; measured
 # (from a plan of the large instance at coverage 404: 20 s of cost, two seeds) 9,177,000 with
-# them (2.5 s) against 9,207,400 without, and on the medium one 781,920 in 0.25 s from 785,098
+# same-date ones (2.5 s) against 9,207,400 by neighbourhoods alone (see allocator.moves)
 HAND_OVER_TIME_SHARE = 0.25
 GREEDY_TIME_SHARE = 0.2  # the greedy variants start within this share of the time limit
 LP_MAX_VARIABLES = 400_000  # larger models skip the LP relaxation (its solve would not pay)
@@ -722,9 +722,15 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Plan:
                     and not _stopped(options)
                 ):
                     # the stage's share went to presolve: give it all the time that is left,
-                    # as later goals cannot run before this one is pinned
+                    # as later goals cannot run before this one is pinned; with
+                    # neighbourhoods to follow, only until its first plan (with required
+                    # items, 30 specialists, 8 s: it otherwise kept the coverage stage to the
+                    # end about one run in two, and cost and stability had no time)
+                    first_only = stage_lns and solution is None
                     solver.parameters.max_time_in_seconds = left
+                    solver.parameters.stop_after_first_solution = first_only
                     status = solver.solve(built.model, reporter)
+                    solver.parameters.stop_after_first_solution = False
                 if status == cp_model.INFEASIBLE and solution is None and not exact:
                     # no proof from a model without the relief (a task's last hours may
                     # need it) or with cut candidates: the exact model decides, in the time
@@ -825,6 +831,9 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Plan:
     assert solution is not None
     if built is None and candidates:  # the explanations look at every candidate
         _search_candidates(data, unrestricted, "coverage", solution)
+    if order[0] == "coverage":  # the models without rule 5's relief may leave a task's last
+        # hours unmet: a last, shorter day does them (coverage first: worth the cost)
+        solution, _ = finish_short(data, solution)
     _settle(data, solution, stages)
     stats["stages"] = [s.__dict__ for s in stages]
     if built is not None:

@@ -20,6 +20,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from allocator.calendar import working_dates
 from allocator.documents import (
+    NOT_FINITE,
     InvalidDocument,
     Location,
     json_path,
@@ -37,6 +38,7 @@ from allocator.schema import (
     Specialist,
     Task,
     Workplace,
+    readable,
 )
 
 
@@ -121,6 +123,8 @@ def _pydantic_problems(error: ValidationError) -> list[Problem]:
             message = f"expected a JSON object, not {json_type(item['input'])}"
         elif item["type"] == "list_type":
             message = f"expected a JSON array, not {json_type(item['input'])}"
+        elif item["type"] == "float_type" and isinstance(item["input"], int):
+            message = NOT_FINITE  # an integer literal beyond a float's range
         elif item["type"] in _SCALAR_TYPES:
             message = f"expected {_SCALAR_TYPES[item['type']]}, not {json_type(item['input'])}"
         if message in MODEL_FIELD_OF_ERROR:
@@ -372,6 +376,8 @@ ENGINE_LIMITS: dict[tuple[str, str], float] = {
     ("projects", "onboarding_hours"): 10_000,
     ("tasks", "effort_hours"): 1_000_000,
     ("fixed", "hours"): 1_000_000,
+    ("specialists", "max_projects"): 10_000,
+    ("tasks", "max_assignees"): 10_000,
 }
 """Largest values the engine represents: the model works in 64-bit integers of quarter-hours
 and 1/400 currency units, so absurd magnitudes would overflow CP-SAT (far above any real
@@ -453,7 +459,7 @@ class _Collector:
             for path, item in self.items(name):
                 value = getattr(item, attribute)
                 if value is not None and value > limit:
-                    message = f"{value:g} is too large (at most {limit:,.0f})"
+                    message = f"{readable(value)} is too large (at most {limit:,.0f})"
                     self.add(f"{path}.{attribute}", message)
 
     def known(self, path: str, value: str | None, known: set[str] | None, what: str) -> None:

@@ -21,11 +21,17 @@ import copy
 from typing import Any
 
 import pytest
+from conftest import instance_dict, person, task
 
 from allocator.check import CheckReport, Violation, check_plan, eligibility_reasons
+from allocator.eligibility import compute_eligibility
+from allocator.greedy import best_greedy
 from allocator.kpis import compute_kpis
+from allocator.model.data import build_model_data
+from allocator.model.solution import evaluate
+from allocator.plan import build_plan
 from allocator.schema import Instance, Plan, Rule
-from allocator.validate import InvalidPlan, load_plan
+from allocator.validate import InvalidPlan, load_instance, load_plan
 
 BASE_INSTANCE: dict[str, Any] = {
     "name": "tiny",
@@ -674,3 +680,29 @@ def test_plan_consistency(change: Any, needle: str) -> None:
     change(plan)
     report = _check(instance, plan)
     assert any(needle in m for m in _messages(report, "plan")), report.violations
+
+
+def test_a_goal_solved_without_a_bound_reports_zero_and_the_gap_against_it() -> None:
+    # a stage that found no bound in time: every goal is at least 0, so the plan's gap is
+    # measured against 0 (1.0), never reported closed; the checker agrees
+    instance = load_instance(
+        instance_dict(specialists=[person("a")], tasks=[task("t", 12), task("u", 60)])
+    )
+    data = build_model_data(instance, compute_eligibility(instance))
+    solution = best_greedy(data, ["coverage", "cost"])
+    values = evaluate(data, solution)
+    plan = build_plan(
+        data,
+        solution,
+        stages=[
+            ("coverage", values["coverage"], values["coverage"]),
+            ("cost", values["cost"], None),
+        ],
+        complete=False,
+        wall_seconds=1.0,
+        statistics={},
+    )
+    assert values["cost"] > 0
+    assert plan.bound == {"coverage": values["coverage"], "cost": 0.0}
+    assert plan.gap == 1.0 and plan.status == "feasible"
+    assert check_plan(instance, plan).ok

@@ -173,6 +173,11 @@ def test_required_task_larger_than_all_eligible_capacity() -> None:
     plan, words = infeasible(data)
     assert "big" in words
     assert "tom" not in words, plan.explanation
+    # and why, in hours: two at once, 24 h each in the window
+    assert (
+        "at most 2 at once, can work at most 48 h of its 50 h in its window"
+        in (plan.explanation[0])
+    ), plan.explanation
 
 
 def test_fixed_outsourced_specialist_on_an_all_in_house_project() -> None:
@@ -225,3 +230,45 @@ def test_a_required_workplace_without_working_dates_is_solved_consistently() -> 
     )
     plan = solve_checked(data, time_limit=10, workers=2)  # optimal or infeasible, but checked
     assert plan.status in ("optimal", "infeasible")
+
+
+def test_a_required_workplace_whose_only_candidate_is_away_says_when() -> None:
+    data = with_decoys(
+        [person("xena", unavailable=[{"date": WEEK[2]}])],
+        workplaces=[workplace("seat", required=True, candidates=["xena"])],
+    )
+    plan, _ = infeasible(data)
+    assert plan.explanation == [
+        "this item can never hold: required workplace seat must be filled (every eligible "
+        f"specialist is away on a date of its period: xena on {WEEK[2]})"
+    ]
+
+
+def test_a_required_task_whose_window_has_no_working_date_says_so() -> None:
+    data = with_decoys(
+        [person("xena")],
+        tasks=[task("job", required=True, start=WEEK[3], due=WEEK[3])],
+        horizon={"start": WEEK[0], "end": WEEK[4], "holidays": [WEEK[3]]},
+    )
+    plan, _ = infeasible(data)
+    assert plan.explanation == [
+        "this item can never hold: required task job must be done in full (its window has no "
+        "working dates)"
+    ]
+
+
+def test_fixed_fills_that_collide_on_an_exclusive_workplace_say_it_is_exclusive() -> None:
+    data = with_decoys(
+        [person("xena")],
+        workplaces=[
+            workplace("lock", hours_per_day=2, exclusive=True),
+            workplace("side", hours_per_day=2),
+        ],
+        fixed=[
+            {"specialist": "xena", "workplace": "lock"},
+            {"specialist": "xena", "workplace": "side"},
+        ],
+    )
+    plan, words = infeasible(data)
+    assert {"xena", "lock", "side"} <= words
+    assert "workplace lock (exclusive: nothing else in its period)" in plan.explanation[0]

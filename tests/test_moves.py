@@ -5,6 +5,8 @@
   that outweighs a lower rate, a workplace refilled around its filler's leave.
 - Plans of generated instances (perturbed eligibility): every plan handed over passes the
   independent checker, with coverage no worse and, at the same coverage, cost no higher.
+- A task's last hours, fewer than its daily minimum, get a last shorter day (spec rule 5)
+  where a candidate has them free and the rules allow it.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from allocator.generate import generate_instance
 from allocator.greedy import best_greedy
 from allocator.model.data import ModelData, build_model_data
 from allocator.model.solution import Solution, evaluate
-from allocator.moves import hand_over
+from allocator.moves import finish_short, hand_over
 from allocator.plan import build_plan
 from allocator.schema import Instance
 
@@ -100,10 +102,42 @@ def test_only_the_dates_with_room_move_when_a_place_is_left() -> None:
     after, _ = _checked(instance, data, before)
     k, cheap = _target(data, "t"), data.specialist_index["cheap"]
     assert sorted(d for (s, t, d) in after.hours if s == cheap and t == k) == [2, 3, 4]
-    # at one assignee a share cannot be split
+    # at one assignee a share cannot be split: it moves whole, to the dates cheap is free
     doc["tasks"][0]["max_assignees"] = 1
     instance, data = _data(doc)
     before = _merged(_works(data, "dear", "t"), _works(data, "cheap", "other", range(2), 32))
+    after, moves = _checked(instance, data, before)
+    days = {d: q for (s, t, d), q in after.hours.items() if s == cheap and t == k}
+    assert moves == 1 and sum(days.values()) == 80 and set(days) <= {2, 3, 4}
+
+
+def test_a_task_moves_to_other_dates_of_its_window_where_the_cheaper_one_is_free() -> None:
+    # cheap is booked Monday and Tuesday, when dear works the task; free the rest of the week
+    doc = instance_dict(
+        specialists=[person("dear", cost_per_hour=80), person("cheap", cost_per_hour=40)],
+        tasks=[task("t", 16, min_daily_hours=4), task("other", 16, candidates=["cheap"])],
+    )
+    instance, data = _data(doc)
+    before = _merged(
+        _works(data, "dear", "t", range(2), 32), _works(data, "cheap", "other", range(2), 32)
+    )
+    after, moves = _checked(instance, data, before)
+    k, cheap = _target(data, "t"), data.specialist_index["cheap"]
+    assert moves == 1 and _hours_of(data, after, "dear") == 0
+    days = {d: q for (s, t, d), q in after.hours.items() if s == cheap and t == k}
+    assert sum(days.values()) == 64 and set(days) <= {2, 3, 4}
+    assert all(q >= 16 for q in days.values())  # each day at least the 4 h minimum
+    # a task with a shorter last day keeps its dates: x's 2 h on Tuesday are the last 2 h
+    # of 10, and dear's Monday moved after them would leave x short of the 4 h minimum
+    away = [{"date": "2027-01-04"}, {"start": "2027-01-06", "end": "2027-01-08"}]
+    doc["specialists"].append(person("x", cost_per_hour=45, unavailable=away))
+    doc["tasks"][0].update(effort_hours=10, max_assignees=2)
+    instance, data = _data(doc)
+    before = _merged(
+        _works(data, "dear", "t", range(1), 32),
+        _works(data, "x", "t", range(1, 2), 8),
+        _works(data, "cheap", "other", range(2), 32),
+    )
     assert _checked(instance, data, before)[1] == 0
 
 
@@ -116,6 +150,8 @@ def test_no_hand_over_breaks_a_rule_or_costs_more(rule: str) -> None:
     projects: list[dict[str, Any]] = [{"id": "p", "program": "mixed"}]
     workplaces: list[dict[str, Any]] = []
     fixed: list[dict[str, Any]] = []
+    if rule in ("exclusive", "leave"):  # 2 h a day: the 10 h need all five dates
+        cheap["hours_per_day"] = 2
     if rule == "exclusive":  # cheap fills an exclusive seat of another project on Monday
         projects.append({"id": "q", "program": "time_based"})
         workplaces.append(
@@ -210,3 +246,56 @@ def test_hand_overs_of_generated_plans_pass_the_checker(perturb: bool) -> None:
             before = best_greedy(data, order)  # type: ignore[arg-type]
             moves += _checked(instance, data, before)[1]
     assert moves > 0  # the greedy plans leave some hand-over that pays
+
+
+@pytest.mark.parametrize("places", [1, 2])
+def test_a_tasks_last_hours_get_a_last_shorter_day_where_the_rules_allow(places: int) -> None:
+    # 9 h at 8 h a day at least: a does 8 h on Monday; the last hour may be a shorter
+    # Tuesday (the whole effort left). a is booked on Tuesday; b may do it with a place left
+    doc = instance_dict(
+        horizon={"start": "2027-01-04", "end": "2027-01-05"},
+        specialists=[person("a"), person("b", cost_per_hour=60)],
+        tasks=[
+            task("t", 9, min_daily_hours=8, max_assignees=places),
+            task("other", 8, candidates=["a"]),
+        ],
+    )
+    instance, data = _data(doc)
+    before = _merged(
+        _works(data, "a", "t", range(1), 32), _works(data, "a", "other", range(1, 2), 32)
+    )
+    after, added = finish_short(data, before)
+    plans = [
+        build_plan(data, plan, stages=[], complete=False, wall_seconds=0, statistics={})
+        for plan in (before, after)
+    ]
+    for plan in plans:
+        report = check_plan(instance, plan)
+        assert report.ok, report.violations
+    if places == 1:  # b may not join: nothing changes
+        assert added == 0 and after == before
+        return
+    k, b = _target(data, "t"), data.specialist_index["b"]
+    assert added == 1 and after.hours[b, k, 1] == 4  # one hour, on Tuesday
+    assert plans[1].objective["coverage"] == 0 < plans[0].objective["coverage"]
+
+
+def test_the_last_shorter_day_comes_after_every_date_the_task_is_worked() -> None:
+    # a does 8 h on Tuesday, the window's last date: an hour on Monday would not be the
+    # whole effort left that day (9 h), so no day is added
+    doc = instance_dict(
+        horizon={"start": "2027-01-04", "end": "2027-01-05"},
+        specialists=[person("a")],
+        tasks=[task("t", 9, min_daily_hours=8)],
+    )
+    instance, data = _data(doc)
+    before = _works(data, "a", "t", range(1, 2), 32)
+    after, added = finish_short(data, before)
+    assert added == 0 and after == before
+    # on Monday alone it goes to Tuesday
+    before = _works(data, "a", "t", range(1), 32)
+    after, added = finish_short(data, before)
+    report = check_plan(
+        instance, build_plan(data, after, stages=[], complete=False, wall_seconds=0, statistics={})
+    )
+    assert added == 1 and report.ok and report.objective["coverage"] == 0

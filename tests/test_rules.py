@@ -377,7 +377,10 @@ def test_objective_order_is_respected() -> None:
     assert plan.assignments == []  # cost first: planning nothing is cheapest
     assert plan.objective["cost"] == 0
     (unmet,) = plan.unmet
-    assert "the objective ranks cost before coverage" in unmet.reasons
+    # a's free hours were the objective's choice, not a rule's
+    assert unmet.reasons == [
+        "a: had free hours, left unused because the objective ranks cost before coverage"
+    ]
 
 
 def test_stability_keeps_the_previous_filler_when_it_comes_before_cost() -> None:
@@ -526,7 +529,26 @@ def test_people_who_work_less_than_the_minimum_day_are_not_called_fully_booked()
     plan = solve_checked(data)
     (unmet,) = plan.unmet
     assert plan.assignments == [] and unmet.hours == 5
-    assert unmet.reasons == ["b, c: work less than the task's minimum of 4 h a day"]
+    assert unmet.reasons == ["b, c: work less than the 4 h a day it needs"]
+
+
+def test_people_with_fewer_free_hours_than_a_day_needs_are_told_apart_from_fully_booked() -> None:
+    # each has 2 h left beside a 6 h seat; the task's 3 h may be done in one shorter day
+    # (its whole remaining effort), but not in 2 h: the reason names the 3 h, not the 4 h
+    seat = {"project": "p", "role": "developer", "hours_per_day": 6}
+    data = instance_dict(
+        horizon={"start": "2027-01-04", "end": "2027-01-04"},
+        specialists=[person("a"), person("b")],
+        workplaces=[
+            {"id": "wa", "candidates": ["a"], "required": True, **seat},
+            {"id": "wb", "candidates": ["b"], "required": True, **seat},
+        ],
+        tasks=[task(effort_hours=3, min_daily_hours=4, max_assignees=2)],
+    )
+    plan = solve_checked(data)
+    (unmet,) = plan.unmet
+    assert unmet.hours == 3
+    assert unmet.reasons == ["a, b: fewer free hours on those dates than the 3 h a day it needs"]
 
 
 def test_busy_specialists_reason() -> None:

@@ -625,6 +625,31 @@ CASES: list[tuple[str, Callable[[Data], object], str, str]] = [
     ),
     ("too-large-fixed-hours", _set((*F1, "hours"), 1e18), "$.fixed[1].hours", "too large"),
     ("too-large-seed", _set(("solver", "seed"), 2**31), "$.solver.seed", "too large"),
+    (
+        "too-large-max-projects",
+        _set((*S0, "max_projects"), 2**63),
+        "$.specialists[0].max_projects",
+        "9,223,372,036,854,775,808 is too large (at most 10,000)",
+    ),
+    (
+        "too-large-max-assignees",
+        _set((*T0, "max_assignees"), 2**64),
+        "$.tasks[0].max_assignees",
+        "is too large (at most 10,000)",
+    ),
+    (
+        "too-large-onboarding-in-words",
+        _set((*P0, "onboarding_hours"), 999_999.75),
+        "$.projects[0].onboarding_hours",
+        "999,999.75 is too large (at most 10,000)",
+    ),
+    # an integer literal beyond a float's range is not "a number, not a number"
+    (
+        "huge-integer-cost",
+        _set((*S0, "cost_per_hour"), 10**400),
+        "$.specialists[0].cost_per_hour",
+        "finite",
+    ),
     # keys that are not plain names are quoted in the path
     (
         "quoted-key",
@@ -998,9 +1023,12 @@ def test_validation_does_not_change_its_input() -> None:
 
 def test_values_at_the_engine_limits_solve_cleanly() -> None:
     data = instance_dict(
-        specialists=[person("a", cost_per_hour=1_000_000), person("b", cost_per_hour=999_999)],
+        specialists=[
+            person("a", cost_per_hour=1_000_000, max_projects=10_000),
+            person("b", cost_per_hour=999_999),
+        ],
         projects=[{"id": "p", "program": "mixed", "onboarding_hours": 10_000}],
-        tasks=[{"id": "t", "project": "p", "effort_hours": 1_000_000, "max_assignees": 2}],
+        tasks=[{"id": "t", "project": "p", "effort_hours": 1_000_000, "max_assignees": 10_000}],
         solver={"seed": 2**31 - 1, "time_limit_seconds": 10, "workers": 2},
     )
     assert validate(data) == []
@@ -1008,7 +1036,7 @@ def test_values_at_the_engine_limits_solve_cleanly() -> None:
     assert plan.status in ("optimal", "feasible")
 
 
-@pytest.mark.parametrize("cost", [33.333, 0.001, 12.345678, 0.00006, 52.37142857])
+@pytest.mark.parametrize("cost", [33.333, 0.001, 12.345678, 0.00006, 52.37142857, 1e-9])
 def test_a_cost_in_fractions_of_a_cent_is_rejected_or_solved_consistently(cost: float) -> None:
     # beyond 4 decimals the model rounds rates: the plan still reports the exact cost, and
     # a cost bound that the rounding cannot have pushed above the exact optimum

@@ -15,17 +15,21 @@ from allocator.model.data import QUARTER, quarters
 from allocator.schema import Fixed, Rule
 
 
-def describe(item: Fixed) -> str:
-    """Plain words for a fixed assignment."""
+def describe(item: Fixed, exclusive: bool = False) -> str:
+    """Plain words for a fixed assignment (``exclusive``: of an exclusive workplace, which
+    the words then say, as it is often why the assignment conflicts)."""
     target = f"workplace {item.workplace}" if item.workplace else f"task {item.task}"
+    if exclusive:
+        target += " (exclusive: nothing else in its period)"
     when = f" on {item.date}" if item.date else ""
     hours = f" for {item.hours:g} h" if item.hours is not None else ""
     return f"fixed assignment: {item.specialist} on {target}{when}{hours}"
 
 
 def add(ctx: Context) -> None:
+    exclusive = {w.id for w in ctx.data.instance.workplaces if w.exclusive}
     for item in ctx.data.instance.fixed:
-        label = describe(item)
+        label = describe(item, item.workplace in exclusive)
         if item.workplace is not None:
             _workplace(ctx, item, label)
         else:

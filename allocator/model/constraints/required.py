@@ -2,13 +2,18 @@
 required task is done in full.
 
 A required workplace may only be filled by a specialist available on every working date of
-its period.
+its period. An item that can never hold is named with the reason in plain words (spec,
+infeasibility): no eligible specialist, every one away on some date of the period, or fewer
+hours than the effort within reach of the task's assignee limit in its window.
 """
 
 from __future__ import annotations
 
 from allocator.model.context import Context
+from allocator.model.data import QUARTER, ModelData, TargetData
 from allocator.schema import Rule
+
+MAX_NAMED = 3  # specialists named in a reason, at most
 
 
 def add(ctx: Context) -> None:
@@ -26,13 +31,57 @@ def add(ctx: Context) -> None:
                 if len(days) == len(t.days) and (s, t.index) in ctx.vars.fill
             ]
             if not full:
-                ctx.guards.impossible(label)
+                ctx.guards.impossible(f"{label} ({_never_filled(ctx.data, t)})")
                 continue
             ctx.impose(ctx.model.add(sum(full) == 1), name, ctx.guards.guard(label))
         else:
             done = ctx.vars.covered[t.index]
-            if ctx.vars.most(done) < t.demand_q:
-                ctx.guards.impossible(label)
+            short = _never_done(ctx.data, t)
+            if short is not None or ctx.vars.most(done) < t.demand_q:
+                ctx.guards.impossible(f"{label} ({short or 'too few hours can go to it'})")
                 continue
             guard = ctx.guards.guard(label)
             ctx.impose(ctx.model.add(sum(c * x for c, x in done) == t.demand_q), name, guard)
+
+
+def _never_filled(data: ModelData, t: TargetData) -> str:
+    """Why no eligible specialist can fill required workplace ``t`` on every date."""
+    from allocator.explain import date_ranges  # deferred: explain builds models lazily
+
+    if not t.eligible:
+        return "no specialist is eligible for it"
+    specialists = data.instance.specialists
+    away = [
+        f"{specialists[s].id} on {date_ranges([data.dates[d] for d in set(t.days) - set(days)])}"
+        for s, days in list(t.eligible.items())[:MAX_NAMED]
+    ]
+    more = len(t.eligible) - len(away)
+    return (
+        "every eligible specialist is away on a date of its period: "
+        + "; ".join(away)
+        + (f"; and {more} more" if more > 0 else "")
+    )
+
+
+def _never_done(data: ModelData, t: TargetData) -> str | None:
+    """Why required task ``t`` can never be done in full, when a count shows it: no working
+    date in its window, no eligible specialist, or its effort beyond what its
+    ``max_assignees`` most available candidates can work in the window; ``None`` otherwise."""
+    if not t.days:
+        return "its window has no working dates"
+    if not t.eligible:
+        return "no specialist is eligible for it"
+    most = sorted(
+        (min(t.demand_q, data.capacity_q[s] * len(days)) for s, days in t.eligible.items()),
+        reverse=True,
+    )
+    reach = sum(most[: t.max_assignees])
+    if reach >= t.demand_q:
+        return None
+    who = f"its {len(most)} eligible specialist(s)"
+    if t.max_assignees < len(most):
+        who += f", at most {t.max_assignees} at once,"
+    return (
+        f"{who} can work at most {reach / QUARTER:g} h of its {t.demand_q / QUARTER:g} h "
+        "in its window"
+    )
