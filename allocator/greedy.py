@@ -50,7 +50,6 @@ class _Arrays:
     specialists, 20 days: 0.6-0.9 s a variant, about 10 s before)."""
 
     def __init__(self, data: ModelData) -> None:
-        n = len(data.available)
         self.available = data.available_matrix
         self.capacity: Ints = np.array(data.capacity_q, np.int64)
         onboarding = [quarters(p.onboarding_hours) for p in data.instance.projects]
@@ -73,14 +72,8 @@ class _Arrays:
         for f in data.instance.fixed:
             if (target := _fixed_target(f)) is not None and f.specialist in index:
                 self.fixed[target] = np.append(self.fixed[target], index[f.specialist])
-        familiar = np.zeros((n, len(data.project_ids)), bool)
-        project_of = {p: i for i, p in enumerate(data.project_ids)}
-        for s, specialist in enumerate(data.instance.specialists):
-            for p in specialist.familiar_projects:
-                if p in project_of:
-                    familiar[s, project_of[p]] = True
         # money of joining each project (see ModelData.onboarding), per specialist
-        self.onboarding = np.outer(self.rate, np.array(onboarding, money)) * ~familiar
+        self.onboarding = data.onboarding_matrix.astype(money)
         # per target: its candidates (as the data has them now) and its dates
         self.people: list[Ints] = [candidate_array(t) for t in data.targets]
         self.days: list[Ints] = [np.array(t.days, np.int64) for t in data.targets]

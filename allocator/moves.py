@@ -65,7 +65,6 @@ class _Plan:
         self.on_project = np.zeros((n_s, n_p), np.int64)  # (target, date) cells worked
         self.work: dict[tuple[int, int], dict[int, int]] = {}  # (s, k) -> date -> hours
         self.people: list[set[int]] = [set() for _ in data.targets]
-        self.targets_of: list[set[int]] = [set() for _ in range(n_s)]  # targets each works
         self.inside = np.zeros(n_p, np.int64)
         self.total = np.zeros(n_p, np.int64)
         for s, k, d, q in solution.rows(data):
@@ -79,7 +78,6 @@ class _Plan:
         p = self.data.targets[k].project
         cell = self.work.setdefault((s, k), {})
         self.people[k].add(s)
-        self.targets_of[s].add(k)
         if d not in cell:
             self.on_project[s, p] += 1
         cell[d] = cell.get(d, 0) + q
@@ -99,10 +97,30 @@ class _Plan:
         if not cell:
             del self.work[s, k]
             self.people[k].discard(s)
-            self.targets_of[s].discard(k)
 
     def solution(self) -> Solution:
         return Solution(dict(self.fills), dict(self.hours))
+
+    def on_target(self, k: int, people: Ints) -> npt.NDArray[np.bool_]:
+        """Per specialist of ``people``: whether they work on target ``k``."""
+        return np.fromiter((s in self.people[k] for s in people.tolist()), bool, len(people))
+
+    def may_join(self, people: Ints, p: int, limit: Ints) -> npt.NDArray[np.bool_]:
+        """Per specialist of ``people``: whether they are on project ``p`` or below their
+        project ``limit`` (spec rule 6)."""
+        joined: npt.NDArray[np.bool_] = self.on_project[people, p] > 0
+        below: npt.NDArray[np.bool_] = (
+            np.count_nonzero(self.on_project[people], axis=1) < limit[people]
+        )
+        return joined | below
+
+    def share_holds(
+        self, p: int, share: Fraction, inside: Ints | int, total: Ints | int
+    ) -> npt.NDArray[np.bool_] | bool:
+        """Whether project ``p`` keeps its in-house ``share`` with ``inside`` of ``total``
+        quarter-hours planned in the plan (plus those settled outside it, spec rule 7)."""
+        settled_in, settled_all = self.data.settled_q.get(p, (0, 0))
+        return (inside + settled_in) * share.denominator >= share.numerator * (total + settled_all)
 
 
 class _Rules:
@@ -118,17 +136,18 @@ class _Rules:
             self.locked[data.specialist_index[f.specialist]] = True
         n_p = len(instance.projects)
         self.limit = np.array(
-            [n_p if s.max_projects is None else s.max_projects for s in instance.specialists]
-        )
-        self.onboarding = np.array(
-            [[data.onboarding(s, p) for p in range(n_p)] for s in range(len(data.rate))],
+            [n_p if s.max_projects is None else s.max_projects for s in instance.specialists],
             np.int64,
-        ).reshape(len(data.rate), n_p)
+        )
+        self.onboarding = data.onboarding_matrix
         self.share: list[Fraction] = [in_house_share(p) for p in instance.projects]
         self.candidates: list[Ints] = [candidate_array(t) for t in data.targets]
         # per workplace: how many dates of its period each candidate is available on
         self.dates_open = [
-            np.array([len(days) for days in t.eligible.values()], np.int64) for t in data.targets
+            np.array([len(days) for days in t.eligible.values()], np.int64)
+            if t.is_workplace
+            else np.zeros(0, np.int64)
+            for t in data.targets
         ]
 
 
@@ -176,7 +195,7 @@ def _hand_over_one(plan: _Plan, rules: _Rules, a: int, k: int) -> bool:
     if not len(b):
         return False
     joins = plan.on_project[b, p] == 0
-    ok = ~joins | (np.count_nonzero(plan.on_project[b], axis=1) < rules.limit[b])
+    ok = plan.may_join(b, p, rules.limit)
     capacity = rules.capacity[b, None]
     if t.is_workplace:
         period = np.array(t.days, np.int64)
@@ -196,8 +215,8 @@ def _hand_over_one(plan: _Plan, rules: _Rules, a: int, k: int) -> bool:
             & ~plan.exclusive[b][:, days]
         )
         whole = room.all(axis=1)
-        already = np.fromiter((s in plan.people[k] for s in b.tolist()), bool, len(b))
-        ok &= room.any(axis=1) & (whole | already | (len(plan.people[k]) < t.max_assignees))
+        places = len(plan.people[k]) < t.max_assignees
+        ok &= room.any(axis=1) & (whole | plan.on_target(k, b) | places)
         moved = room @ qs
         gained = moved
     leaves = room.all(axis=1) & (plan.on_project[a, p] == len(cell))
@@ -208,10 +227,7 @@ def _hand_over_one(plan: _Plan, rules: _Rules, a: int, k: int) -> bool:
     if rules.share[p]:
         inside = plan.inside[p] - (moved if rules.in_house[a] else 0)
         inside = inside + np.where(rules.in_house[b], gained, 0)
-        total = plan.total[p] - moved + gained
-        share = rules.share[p]
-        settled_in, settled_all = data.settled_q.get(p, (0, 0))
-        ok &= (inside + settled_in) * share.denominator >= share.numerator * (total + settled_all)
+        ok &= plan.share_holds(p, rules.share[p], inside, plan.total[p] - moved + gained)
     if not ok.any():
         if t.is_workplace:
             return False
@@ -254,7 +270,7 @@ def _retime(plan: _Plan, rules: _Rules, a: int, k: int, b: Ints, qs: Ints) -> bo
         (free.sum(axis=1) >= total)
         & (margin > 0)
         & ~rules.locked[b]
-        & (~joins | (np.count_nonzero(plan.on_project[b], axis=1) < rules.limit[b]))
+        & plan.may_join(b, p, rules.limit)
     )
     if rules.share[p] and rules.in_house[a]:
         ok &= rules.in_house[b]
@@ -356,17 +372,14 @@ def finish_short(data: ModelData, solution: Solution) -> tuple[Solution, int]:
             & (plan.used[b][:, days] + left <= rules.capacity[b, None])
             & ~plan.exclusive[b][:, days]
         )
-        on_task = np.fromiter((s in plan.people[k] for s in b.tolist()), bool, len(b))
-        ok = room.any(axis=1) & (on_task | (len(plan.people[k]) < t.max_assignees))
+        places = len(plan.people[k]) < t.max_assignees
+        ok = room.any(axis=1) & (plan.on_target(k, b) | places)
         p = t.project
         joins = plan.on_project[b, p] == 0
-        ok &= ~joins | (np.count_nonzero(plan.on_project[b], axis=1) < rules.limit[b])
-        share = rules.share[p]
-        if share:
+        ok &= plan.may_join(b, p, rules.limit)
+        if rules.share[p]:
             inside = plan.inside[p] + np.where(rules.in_house[b], left, 0)
-            settled_in, settled_all = data.settled_q.get(p, (0, 0))
-            total = plan.total[p] + left + settled_all
-            ok &= (inside + settled_in) * share.denominator >= share.numerator * total
+            ok &= plan.share_holds(p, rules.share[p], inside, plan.total[p] + left)
         if not ok.any():
             continue
         cost = rules.rate[b] * left + joins * rules.onboarding[b, p]

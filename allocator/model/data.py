@@ -119,6 +119,20 @@ class ModelData:
             out[s, list(days)] = True
         return out
 
+    @cached_property
+    def onboarding_matrix(self) -> npt.NDArray[np.int64]:
+        """Specialists x projects: the money units of :meth:`onboarding`, for all pairs at
+        once. Computed once; read only."""
+        hours = np.array([quarters(p.onboarding_hours) for p in self.instance.projects], np.int64)
+        familiar = np.zeros((len(self.rate), len(hours)), bool)
+        project_of = {p.id: i for i, p in enumerate(self.instance.projects)}
+        for s, specialist in enumerate(self.instance.specialists):
+            for p in specialist.familiar_projects:
+                if p in project_of:
+                    familiar[s, project_of[p]] = True
+        out: npt.NDArray[np.int64] = np.outer(np.array(self.rate, np.int64), hours) * ~familiar
+        return out
+
     @property
     def workplaces(self) -> list[TargetData]:
         return [t for t in self.targets if t.is_workplace]
