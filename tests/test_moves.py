@@ -17,7 +17,7 @@ import pytest
 from conftest import config_of, instance_dict, person, task
 from test_eligibility import _perturbed
 
-from allocator import check_plan, load_instance
+from allocator import CheckReport, check_plan, load_instance
 from allocator.eligibility import compute_eligibility
 from allocator.generate import generate_instance
 from allocator.greedy import best_greedy
@@ -53,6 +53,12 @@ def _merged(*plans: Solution) -> Solution:
     return out
 
 
+def _report(instance: Instance, data: ModelData, solution: Solution) -> CheckReport:
+    """The independent checker's report on ``solution``."""
+    plan = build_plan(data, solution, stages=[], complete=False, wall_seconds=0, statistics={})
+    return check_plan(instance, plan)
+
+
 def _checked(instance: Instance, data: ModelData, before: Solution) -> tuple[Solution, int]:
     """Hand over ``before`` and assert the checker accepts the plan, with coverage no worse
     and, at the same coverage, cost no higher than ``before``'s (both plans through the
@@ -60,8 +66,7 @@ def _checked(instance: Instance, data: ModelData, before: Solution) -> tuple[Sol
     after, moves = hand_over(data, before)
     values = []
     for solution in (before, after):
-        plan = build_plan(data, solution, stages=[], complete=False, wall_seconds=0, statistics={})
-        report = check_plan(instance, plan)
+        report = _report(instance, data, solution)
         assert report.ok, report.violations
         values.append(report.objective)
     assert values[1]["coverage"] <= values[0]["coverage"] + 1e-9
@@ -292,10 +297,10 @@ def test_the_last_shorter_day_comes_after_every_date_the_task_is_worked() -> Non
     before = _works(data, "a", "t", range(1, 2), 32)
     after, added = finish_short(data, before)
     assert added == 0 and after == before
+    assert _report(instance, data, after).ok
     # on Monday alone it goes to Tuesday
     before = _works(data, "a", "t", range(1), 32)
+    assert _report(instance, data, before).ok
     after, added = finish_short(data, before)
-    report = check_plan(
-        instance, build_plan(data, after, stages=[], complete=False, wall_seconds=0, statistics={})
-    )
+    report = _report(instance, data, after)
     assert added == 1 and report.ok and report.objective["coverage"] == 0
