@@ -359,7 +359,8 @@ def test_solve_holds_stability_pinned_before_a_neighbourhood_stage(order: list[s
         position = order.index("stability")
         for goal in order[position + 1 :]:
             if previous is not None:  # a previous plan: no neighbourhoods after stability
-                assert stages[goal]["neighbourhoods"] == 0
+                # (under load a later stage may get no time at all: none searched there either)
+                assert stages.get(goal, {"neighbourhoods": 0})["neighbourhoods"] == 0
 
 
 def _change(data: ModelData, freed: set[int], after: Solution) -> Change:
