@@ -71,10 +71,11 @@ def test_the_implications_onto_the_joins_raise_the_cost_bound_and_keep_it_valid(
 
 
 def test_a_short_solve_still_bounds_cost() -> None:
-    # medium in 10 s: the cost stage's relaxation has about 2 s, too few for the per-day LP
-    # (about 4 s), so the horizon's (0.2 s) stands; the day's alone had left the bound at 0
+    # medium in 15 s: the cost stage's relaxation has about 3 s, too few for the per-day LP
+    # (about 4 s), so the horizon's (0.2 s) stands; the day's alone had left the bound at 0.
+    # (10 s once left it no time at all, in the fresh-clone CI on a slower, loaded machine)
     data = json.loads((INSTANCES / "medium.json").read_text(encoding="utf-8"))
-    plan = solve_checked(data, time_limit=10)
+    plan = solve_checked(data, time_limit=15)
     assert plan.bound["cost"] > 0.8 * plan.objective["cost"]
 
 
