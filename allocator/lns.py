@@ -65,7 +65,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from ortools.sat.python import cp_model
+from ortools.sat.python import cp_model, cp_model_helper
 
 from allocator.model.build import BuiltModel, build_model
 from allocator.model.data import ModelData, TargetData
@@ -333,16 +333,23 @@ class _Change:
 OBJECTIVE_CHECKED = 2**53
 
 
-def _reach(model: cp_model.CpModel, expr: cp_model.LinearExprT) -> tuple[int, int]:
+def _reach(expr: cp_model.LinearExprT) -> tuple[int, int]:
     """How much ``expr`` can vary over its variables' domains, and the largest magnitude
-    its terms and constant can add up to (the sum CP-SAT checks for overflow)."""
-    model.minimize(expr)
-    objective, variables = model.proto.objective, model.proto.variables
-    span, most = 0, abs(int(objective.offset))
-    for i, c in zip(objective.vars, objective.coeffs, strict=True):
-        domain = list(variables[i].domain)  # the proto's repeated field: no negative indexing
-        span += abs(c) * (domain[-1] - domain[0])
-        most += abs(c) * max(abs(domain[0]), abs(domain[-1]))
+    its terms and constant can add up to (the sum CP-SAT checks for overflow).
+
+    Read off the expression flattened in C++, not off the model's objective: setting an
+    objective twice a round to read it back, with the proto's domains read in Python, took
+    9 % of the rounds' time (large instance, sampled); this takes a quarter of that (medium
+    whole model, cost: 0.13 s against 0.53 s), and 80 s of coverage rounds on the large
+    instance from the greedy plan ran 353 rounds instead of 307. The terms of a
+    variable repeated in ``expr`` are merged first, as in CP-SAT's objective."""
+    flat = cp_model_helper.FlatIntExpr(expr)
+    span, most = 0, abs(int(flat.offset))
+    for coefficient, var in zip(flat.coeffs, flat.vars, strict=True):
+        domain = var.domain
+        lowest, highest = domain.min(), domain.max()
+        span += abs(coefficient) * (highest - lowest)
+        most += abs(coefficient) * max(abs(lowest), abs(highest))
     return span, most
 
 
@@ -354,8 +361,8 @@ def _objective(built: BuiltModel, goal: Goal, tiebreak: Goal | None) -> cp_model
     if tiebreak is None:
         return objective
     tie = built.goal(tiebreak)
-    span, tie_most = _reach(built.model, tie)
-    _, goal_most = _reach(built.model, objective)
+    span, tie_most = _reach(tie)
+    _, goal_most = _reach(objective)
     combined = objective * (span + 1) + tie
     if goal_most * (span + 1) + tie_most >= OBJECTIVE_CHECKED:
         built.model.minimize(combined)

@@ -25,7 +25,7 @@ from allocator.cli import _summary
 from allocator.eligibility import compute_eligibility
 from allocator.generate import generate_instance
 from allocator.greedy import best_greedy, greedy_solution
-from allocator.lns import _neighbourhood, improve, searchable
+from allocator.lns import _neighbourhood, _reach, improve, searchable
 from allocator.model.aggregate import aggregate_bound
 from allocator.model.build import BuiltModel, build_model
 from allocator.model.data import ModelData, build_model_data
@@ -811,3 +811,16 @@ def test_a_tie_break_that_could_overflow_the_objective_is_dropped() -> None:
     _checked(instance, data, found)
     assert evaluate(data, found)["cost"] == 0  # cost first: nothing staffed
     assert stats.improving == 1
+
+
+def test_the_reach_of_an_expression_counts_every_term_over_its_domain() -> None:
+    # span: how much the tie-break can vary; most: the overflow check's sum (offset included)
+    model = cp_model.CpModel()
+    hours = model.new_int_var_from_domain(cp_model.Domain.from_intervals([[0, 0], [8, 32]]), "h")
+    shifted = model.new_int_var(-5, 3, "shifted")
+    flag = model.new_bool_var("flag")
+    expr = 100 - 3 * hours + 7 * flag + 2 * shifted + hours
+    span, most = _reach(expr)
+    assert span == 2 * 32 + 7 * 1 + 2 * 8  # a repeated variable's terms are merged first
+    assert most == 100 + 2 * 32 + 7 + 2 * 5
+    assert _reach(cp_model.LinearExpr.sum([])) == (0, 0)
