@@ -17,7 +17,8 @@ from allocator.model import aggregate
 from allocator.model.aggregate import aggregate_bound
 from allocator.model.build import BuiltModel, build_model
 from allocator.model.data import QUARTER, ModelData, build_model_data
-from allocator.model.relaxation import lp_bound, rounded_up
+from allocator.model.relaxation import CUT_GAIN_ENOUGH, lp_bound, rounded_up
+from allocator.model.solution import evaluate
 from allocator.model.variables import count_variables
 
 
@@ -222,6 +223,28 @@ def test_strengthened_lp_bound_pays_onboarding_on_a_whole_fill() -> None:
     plan = solve_checked(data_)
     assert plan.objective["cost"] == 7000
     assert plan.status == "optimal"
+
+
+def test_strengthening_by_cuts_reaches_the_lp_with_every_implication() -> None:
+    """The implications onto the joins, added round by round where the optimum violates them,
+    raise the cost bound to (within the rounds' stopping gain) the optimum of the LP that has
+    them all from the start, and never above it: the small instance, coverage pinned at the
+    greedy plan's."""
+    instance = load_instance(json.loads((INSTANCES / "small.json").read_text()))
+    data = build_model_data(instance, compute_eligibility(instance))
+    greedy = best_greedy(data, ["coverage", "cost"])
+    built = build_model(instance, data=data, relief=False)
+    planned = evaluate(data, greedy)
+    built.model.add(built.goal("coverage") <= round(planned["coverage"] * QUARTER))
+    built.model.minimize(built.goal("cost"))
+    plain = lp_bound(built.model, 30, linearize_enforced=False)
+    cuts = lp_bound(built.model, 30, linearize_enforced=False, strengthen=True)
+    whole = lp_bound(built.model, 30, linearize_enforced=True)
+    assert plain.value is not None and cuts.value is not None and whole.value is not None
+    assert plain.value < cuts.value <= whole.value * (1 + 1e-9)
+    assert cuts.value >= whole.value * (1 - 10 * CUT_GAIN_ENOUGH)
+    # a bound of the greedy plan, which meets the pinned coverage
+    assert cuts.value <= planned["cost"] * data.goal_scale("cost")
 
 
 def test_aggregate_bound_keeps_the_project_limit() -> None:
