@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from typing import Any
 
 import pytest
@@ -14,7 +15,7 @@ from allocator.eligibility import compute_eligibility
 from allocator.generate import GeneratorConfig, generate_instance
 from allocator.greedy import best_greedy
 from allocator.model import aggregate
-from allocator.model.aggregate import aggregate_bound
+from allocator.model.aggregate import Period, aggregate_bound, cost_bound_under_cap
 from allocator.model.build import BuiltModel, build_model
 from allocator.model.data import QUARTER, ModelData, build_model_data
 from allocator.model.relaxation import CUT_GAIN_ENOUGH, lp_bound, rounded_up
@@ -105,7 +106,7 @@ def test_a_stage_bound_is_rounded_up_to_the_goals_units() -> None:
     relaxations = solve_module._Relaxations(
         data, built, "coverage", unrestricted, [], cut=False, stop=None
     )
-    assert relaxations.bound(10.0) == 576 / QUARTER
+    assert relaxations.bound(time.perf_counter() + 10.0) == 576 / QUARTER
     plan = solve(instance, SolveOptions(time_limit=4, workers=2))
     report = check_plan(instance, plan)
     assert report.ok, report.violations
@@ -245,6 +246,30 @@ def test_strengthening_by_cuts_reaches_the_lp_with_every_implication() -> None:
     assert cuts.value >= whole.value * (1 - 10 * CUT_GAIN_ENOUGH)
     # a bound of the greedy plan, which meets the pinned coverage
     assert cuts.value <= planned["cost"] * data.goal_scale("cost")
+
+
+@pytest.mark.parametrize("period", ["day", "horizon"])
+def test_a_cost_bound_under_a_tight_cap_bounds_cost_under_any_looser_one(period: Period) -> None:
+    """Computed at the coverage bound, before the coverage reached is known, it bounds cost
+    at every cap at least as loose: never above the relaxation solved at that cap itself,
+    and exactly it at its own cap (less the margin for the LP's tolerances)."""
+    instance = load_instance(json.loads((INSTANCES / "small.json").read_text()))
+    data = build_model_data(instance, compute_eligibility(instance))
+    eligible = [dict(t.eligible) for t in data.targets]
+    # (just above the period's own coverage bound: at it exactly, rounding may leave no plan)
+    lowest = aggregate_bound(data, eligible, "coverage", period=period)
+    assert lowest is not None
+    lowest += 1
+    early = cost_bound_under_cap(data, eligible, lowest, period=period)
+    assert early is not None and early.slope > 0  # less coverage costs more
+    for extra in (0, 10, 100, 1000):
+        cap = lowest + extra * QUARTER
+        itself = aggregate_bound(data, eligible, "cost", coverage_cap=cap, period=period)
+        assert itself is not None
+        assert early.at(cap) <= itself
+        if extra == 0:
+            assert early.at(cap) == pytest.approx(itself, rel=1e-5)
+    assert early.at(lowest - 5) == early.at(lowest)  # a tighter cap: still a bound
 
 
 def test_aggregate_bound_keeps_the_project_limit() -> None:
