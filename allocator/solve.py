@@ -554,17 +554,20 @@ def _early_cost_bound(
     relaxation took 36.6 s beside the search (13.4 s on an idle core) and ran out of its
     20 s share in a run whose coverage stage took 80 s, leaving cost with no bound."""
     bound = coverage_bound.result() if coverage_bound.exception() is None else None
-    early = None
+    if bound is None:
+        return None
     # per day (where small) it is tighter than the coverage bound's relaxation and may find
     # no plan at that coverage: then over the horizon, which is looser
     for period in (None, "horizon"):
         left = deadline - time.perf_counter()
-        if bound is None or early is not None or stop.is_set() or left < 0.1:
-            break
+        if stop.is_set() or left < 0.1:
+            return None
         early = cost_bound_under_cap(
             data, unrestricted, bound * QUARTER, period=period, time_limit=left, stop=stop
         )
-    return early
+        if early is not None:
+            return early
+    return None
 
 
 def _known(pending: Future[float | None]) -> float | None:

@@ -39,7 +39,7 @@ import highspy
 import numpy as np
 
 from allocator.model.data import ModelData, in_house_share, most_on_project
-from allocator.model.relaxation import INF, lp_solver
+from allocator.model.relaxation import INF, Cuts, cut_rounds, lp_solver
 
 
 class _Lp:
@@ -124,8 +124,7 @@ def cost_bound_under_cap(
     large (0) over the horizon 8,644,242 in 13.4 s, at coverage 57 8,638,036 (itself:
     8,639,265)."""
     if period is None:
-        triples = sum(len(days) for t in data.targets for days in eligible[t.index].values())
-        period = "day" if triples <= DAY_MAX_TRIPLES else "horizon"
+        period = "day" if _triples(data, eligible) <= DAY_MAX_TRIPLES else "horizon"
     solved = _period_bound(
         data, eligible, "cost", coverage_cap, period, time_limit, stop, dual=True
     )
@@ -166,12 +165,16 @@ def aggregate_bound(
         )
     deadline = time.perf_counter() + time_limit
     horizon = _value(_period_bound(data, eligible, goal, coverage_cap, "horizon", time_limit, stop))
-    triples = sum(len(days) for t in data.targets for days in eligible[t.index].values())
     left = deadline - time.perf_counter()
-    if horizon is None or triples > DAY_MAX_TRIPLES or left < 0.1:
+    if horizon is None or _triples(data, eligible) > DAY_MAX_TRIPLES or left < 0.1:
         return horizon
     day = _value(_period_bound(data, eligible, goal, coverage_cap, "day", left, stop))
     return horizon if day is None else max(horizon, day)
+
+
+def _triples(data: ModelData, eligible: list[dict[int, list[int]]]) -> int:
+    """The eligible (specialist, target, day) triples."""
+    return sum(len(days) for t in data.targets for days in eligible[t.index].values())
 
 
 def _value(solved: tuple[float, float] | None) -> float | None:
@@ -378,44 +381,31 @@ def _separate(
     stop: threading.Event | None,
     row: int | None = None,
 ) -> tuple[float, float]:
-    """``value`` (the optimum ``solver`` holds) raised by the implications ``column <= upper
-    x join`` its optimum breaks, added in rounds and solved again from the basis, for at most
-    ``time_limit`` seconds, until none is broken or a round gains less than
-    :data:`SEPARATION_MIN_GAIN`. Each round's optimum is a bound (the rows hold in every
-    plan); the last one reached is returned, with the dual of ``row`` there (see
-    :func:`_solve`)."""
-    value = found[0]
-    deadline = time.perf_counter() + time_limit
+    """``found`` (the optimum ``solver`` holds, with the dual of ``row`` there: see
+    :func:`_solve`) raised by the implications ``column <= upper x join`` its optimum breaks,
+    in rounds of :func:`~allocator.model.relaxation.cut_rounds` for at most ``time_limit``
+    seconds (a round gaining less than :data:`SEPARATION_MIN_GAIN` ends them); the last
+    optimum reached is returned, with the dual of ``row`` there."""
     table = np.array(implied, dtype=float)
     column, join, upper = table[:, 0].astype(np.int32), table[:, 1].astype(np.int32), table[:, 2]
     added = np.zeros(len(implied), dtype=bool)
-    while time.perf_counter() < deadline - 0.05 and not (stop is not None and stop.is_set()):
-        x = np.asarray(solver.getSolution().col_value)
-        broken = (x[column] > upper * x[join] + 1e-6 * np.maximum(upper, 1.0)) & ~added
-        rows = np.flatnonzero(broken)
+
+    def broken(x: np.ndarray) -> Cuts | None:
+        rows = np.flatnonzero(
+            (x[column] > upper * x[join] + 1e-6 * np.maximum(upper, 1.0)) & ~added
+        )
         if len(rows) == 0:
-            break
+            return None
         added[rows] = True
         n = len(rows)
-        solver.addRows(
-            n,
+        return (
             np.full(n, -INF),
             np.zeros(n),
-            2 * n,
             np.arange(0, 2 * n, 2, dtype=np.int32),
             np.stack([column[rows], join[rows]], axis=1).ravel(),
             np.stack([np.ones(n), -upper[rows]], axis=1).ravel(),
         )
-        # HiGHS's time limit counts its run time since the first solve
-        solver.setOptionValue("time_limit", solver.getRunTime() + deadline - time.perf_counter())
-        solver.run()
-        if solver.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-            break
-        raised = float(solver.getInfo().objective_function_value)
-        gain = raised - value
-        if gain > 0:
-            found = (raised, _dual(solver, row))
-            value = raised
-        if gain < SEPARATION_MIN_GAIN * max(1.0, abs(value)):
-            break
+
+    for raised in cut_rounds(solver, found[0], broken, time_limit, stop, SEPARATION_MIN_GAIN):
+        found = (raised, _dual(solver, row))
     return found

@@ -16,6 +16,7 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -346,6 +347,10 @@ def lp_bound(
     return LpBound(None, status, seconds)
 
 
+# a round's cuts: lower and upper bounds, row starts, column indices and coefficients
+Cuts = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
 CUT_GAIN_ENOUGH = 1e-5  # a round of cuts raising the bound by less ends the strengthening
 
 
@@ -375,41 +380,59 @@ def _strengthened(
     lower, upper = np.array(rows.lower), np.array(rows.upper)
     row_of = np.repeat(np.arange(len(lower)), np.diff(start))
     added = np.zeros(len(lower), dtype=bool)
-    best, best_values, values = found.value, found.values, found.values
-    while values is not None and (stop is None or not stop.is_set()):
-        left = time_limit - (time.perf_counter() - started)
-        if left <= 0.05:
-            break
-        activity = np.bincount(row_of, weights=value * values[index], minlength=len(lower))
-        violated = ~added & ((activity < lower - 1e-6) | (activity > upper + 1e-6))
-        chosen = np.flatnonzero(violated)
+
+    def violated(x: np.ndarray) -> Cuts | None:
+        activity = np.bincount(row_of, weights=value * x[index], minlength=len(lower))
+        chosen = np.flatnonzero(~added & ((activity < lower - 1e-6) | (activity > upper + 1e-6)))
         if not len(chosen):
-            break
+            return None
+        added[chosen] = True
         pieces = [np.arange(start[r], start[r + 1]) for r in chosen]
         taken = np.concatenate(pieces)
-        offsets = np.cumsum([0] + [len(piece) for piece in pieces[:-1]])
-        solver.addRows(
-            len(chosen),
-            lower[chosen],
-            upper[chosen],
-            len(taken),
-            offsets.astype(np.int32),
-            index[taken],
-            value[taken],
-        )
-        added[chosen] = True
+        offsets = np.cumsum([0] + [len(piece) for piece in pieces[:-1]]).astype(np.int32)
+        return lower[chosen], upper[chosen], offsets, index[taken], value[taken]
+
+    best, best_values = found.value, found.values
+    if best is not None and best_values is not None:
+        for raised in cut_rounds(solver, best / scale, violated, time_limit, stop, CUT_GAIN_ENOUGH):
+            best, best_values = raised * scale, np.array(solver.getSolution().col_value)
+    seconds = found.seconds + time.perf_counter() - started
+    return LpBound(best, found.status, seconds, best_values)
+
+
+def cut_rounds(
+    solver: highspy.Highs,
+    value: float,
+    violated: Callable[[np.ndarray], Cuts | None],
+    time_limit: float,
+    stop: threading.Event | None,
+    min_gain: float,
+) -> Iterator[float]:
+    """Rounds of cuts on the LP ``solver`` holds at its optimum ``value`` (HiGHS's units):
+    ``violated(x)`` gives the rows the solution ``x`` breaks (``None``: none), which are
+    added and the LP solved again from its optimal basis, for at most ``time_limit``
+    seconds, until none is broken, ``stop`` is set, or a round raises the optimum by less
+    than ``min_gain`` of it. Yields each raised optimum while ``solver`` holds it; every one
+    is a bound when the rows hold in every plan."""
+    deadline = time.perf_counter() + time_limit
+    while stop is None or not stop.is_set():
+        left = deadline - time.perf_counter()
+        if left <= 0.05:
+            return
+        cuts = violated(np.asarray(solver.getSolution().col_value))
+        if cuts is None:
+            return
+        lower, upper, starts, index, coefficients = cuts
+        solver.addRows(len(lower), lower, upper, len(index), starts, index, coefficients)
         # HiGHS's time limit counts its run time since the first solve
         solver.setOptionValue("time_limit", solver.getRunTime() + left)
         solver.run()
         if solver.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-            break
-        reached = solver.getInfo().objective_function_value * scale
-        values = np.array(solver.getSolution().col_value)
-        # more rows never lower the optimum but for noise
-        gain = reached - best if best is not None else math.inf
+            return
+        raised = float(solver.getInfo().objective_function_value)
+        gain = raised - value  # more rows never lower the optimum but for noise
         if gain > 0:
-            best, best_values = reached, values
-        if gain <= CUT_GAIN_ENOUGH * abs(reached):
-            break  # the rows left add next to nothing (their time is the search's)
-    seconds = found.seconds + time.perf_counter() - started
-    return LpBound(best, found.status, seconds, best_values)
+            value = raised
+            yield raised
+        if gain < min_gain * max(1.0, abs(value)):
+            return
