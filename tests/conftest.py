@@ -10,7 +10,12 @@ from typing import Any
 import pytest
 
 from allocator import Plan, SolveOptions, check_plan, load_instance, solve
+from allocator.check import CheckReport
 from allocator.generate import GeneratorConfig
+from allocator.model.data import ModelData
+from allocator.model.solution import Solution
+from allocator.plan import build_plan
+from allocator.schema import Instance
 
 ROOT = Path(__file__).resolve().parent.parent
 INSTANCES = ROOT / "instances"
@@ -105,3 +110,15 @@ def neighbourhoods_only(monkeypatch: pytest.MonkeyPatch) -> None:
     variables, whatever the instance's size."""
     monkeypatch.setattr(solve_module, "LNS_MIN_VARIABLES", 0)
     monkeypatch.setattr(solve_module, "PROOF_VARIABLES", 0)
+
+
+def check_solution(instance: Instance, data: ModelData, solution: Solution) -> CheckReport:
+    """A model-level plan (greedy, neighbourhood, hand-made) made into a plan and passed
+    through the independent checker: every rule holds and every goal is as the engine
+    counts it. Returns the checker's report."""
+    plan = build_plan(data, solution, stages=[], complete=False, wall_seconds=0, statistics={})
+    report = check_plan(instance, plan)
+    assert report.ok, report.violations
+    for goal, value in report.objective.items():
+        assert plan.objective[goal] == pytest.approx(value, abs=0.01), goal
+    return report

@@ -8,7 +8,15 @@ import time
 from typing import Any
 
 import pytest
-from conftest import INSTANCES, instance_dict, person, solve_checked, solve_module, task
+from conftest import (
+    INSTANCES,
+    check_solution,
+    instance_dict,
+    person,
+    solve_checked,
+    solve_module,
+    task,
+)
 
 from allocator import SolveOptions, check_plan, load_instance, solve
 from allocator.eligibility import compute_eligibility
@@ -153,6 +161,7 @@ def test_without_a_whole_model_coverage_rounds_take_every_candidate_and_cost_the
     # the candidates of each stage's rounds
     unrestricted = [t.eligible for t in data.targets]
     start = best_greedy(data, ["coverage", "cost"])
+    check_solution(instance, data, start)
     solve_module._search_candidates(data, unrestricted, "cost", start)
     cut = [t.eligible for t in data.targets]
     assert sum(map(len, cut)) < sum(map(len, unrestricted))
@@ -234,6 +243,7 @@ def test_strengthening_by_cuts_reaches_the_lp_with_every_implication() -> None:
     instance = load_instance(json.loads((INSTANCES / "small.json").read_text()))
     data = build_model_data(instance, compute_eligibility(instance))
     greedy = best_greedy(data, ["coverage", "cost"])
+    check_solution(instance, data, greedy)
     built = build_model(instance, data=data, relief=False)
     planned = evaluate(data, greedy)
     built.model.add(built.goal("coverage") <= round(planned["coverage"] * QUARTER))
