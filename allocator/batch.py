@@ -26,7 +26,6 @@ import hashlib
 import json
 import multiprocessing
 import os
-import re
 import socket
 import time
 from collections import Counter, deque
@@ -57,10 +56,11 @@ from rich.table import Table
 from rich.text import Text
 
 from allocator.check import check_plan
-from allocator.documents import InvalidDocument, parse_json
+from allocator.documents import InvalidDocument, parse_json, same_file
 from allocator.kpis import csv_safe
 from allocator.schema import Plan, Problem
 from allocator.solve import SolveOptions, solve
+from allocator.terminal import printable
 from allocator.validate import InvalidInstance, load_instance
 
 __all__ = [
@@ -267,16 +267,6 @@ def _instance_files(folder: Path) -> list[Path]:
     return sorted(
         p for p in folder.glob("*.json") if p.is_file() and not p.name.endswith(PLAN_SUFFIX)
     )
-
-
-def same_file(a: Path, b: Path) -> bool:
-    """Whether two paths name the same file (links, ``..`` and hard links resolved)."""
-    if a.resolve() == b.resolve():
-        return True
-    try:
-        return a.exists() and b.exists() and os.path.samefile(a, b)
-    except OSError:
-        return False
 
 
 def _matches(pattern: str) -> list[Path]:
@@ -903,15 +893,6 @@ HEADERS = {
 PERCENT = {"gap": "{:.2%}", "in_house_share": "{:.1%}"}
 HIDDEN = frozenset({"plan", "solve_s", "overhead_ms"})
 ERROR_WIDTH = 70
-
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
-
-def printable(text: str) -> str:
-    """``text`` safe for a terminal: control characters (escape sequences, line breaks in a
-    name) become U+FFFD, so a name can neither restyle the terminal nor break a table row."""
-    return _CONTROL.sub("\ufffd", text)
 
 
 def _cell(column: str, value: Any) -> Text:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import sys
 from collections.abc import Iterable, Sequence
@@ -216,3 +217,13 @@ def read_json(path: str | Path) -> Any:
             for p in error.problems
         ]
         raise InvalidDocument(problems) from None
+
+
+def same_file(a: Path, b: Path) -> bool:
+    """Whether two paths name the same file (links, ``..`` and hard links resolved)."""
+    if a.resolve() == b.resolve():
+        return True
+    try:
+        return a.exists() and b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False

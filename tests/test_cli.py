@@ -79,6 +79,24 @@ def test_the_script_exists_and_helps() -> None:
     assert "skips instances whose plan is up to date" in batch.stdout  # paragraphs unwrapped
 
 
+def test_reading_and_checking_load_neither_the_solver_nor_pandas() -> None:
+    # validate, check and a rejected input answer at once: OR-Tools and pandas are imported
+    # by the commands that solve or write tables; the package's solve stays the function
+    # whichever of its modules was imported first
+    script = (
+        "import sys, allocator.cli, allocator.check, allocator.validate\n"
+        "print(sorted({'ortools', 'pandas'} & {m.split('.')[0] for m in sys.modules}))\n"
+        "import allocator.batch\n"
+        "from allocator import solve, SolveOptions\n"
+        "print(callable(solve), solve.__module__, SolveOptions.__module__)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[:2] == ["[]", "True allocator.solve allocator.solve"]
+
+
 def test_solve_demo_writes_a_checked_plan_and_csv(demo_run: tuple[Path, Path, str]) -> None:
     plan_path, csv_dir, stdout = demo_run
     plan = read_plan(plan_path)

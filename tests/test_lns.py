@@ -33,7 +33,7 @@ from allocator.model.neighbourhood import Change, Incumbent, Residual, residual
 from allocator.model.solution import Solution, evaluate, read_solution
 from allocator.model.variables import count_variables
 from allocator.plan import build_plan
-from allocator.schema import Instance
+from allocator.schema import Instance, Plan
 
 SHAPES = [
     # (program, tightness, seed, specialists, projects, days)
@@ -334,13 +334,28 @@ def test_the_search_stops_at_the_bound_and_keeps_to_its_deadline_with_locks() ->
     _checked(locked, locked_data, found)
 
 
+@pytest.fixture(scope="module")
+def neighbourhoods_plan() -> tuple[Instance, Plan]:
+    """A plan of ``SHAPES[0]`` solved by neighbourhoods (checked), for the tests that
+    re-plan from it (solved once per module)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(solve_module, "LNS_MIN_VARIABLES", 0)
+        patch.setattr(solve_module, "PROOF_VARIABLES", 0)
+        instance = _instance(SHAPES[0])
+        plan = solve(instance, SolveOptions(time_limit=4, workers=2))
+    report = check_plan(instance, plan)
+    assert report.ok, report.violations
+    return instance, plan
+
+
 @pytest.mark.parametrize(
     "order", [["coverage", "stability", "cost"], ["stability", "coverage", "cost"]]
 )
 @pytest.mark.usefixtures("neighbourhoods_only")
-def test_solve_holds_stability_pinned_before_a_neighbourhood_stage(order: list[str]) -> None:
-    instance = _instance(SHAPES[0])
-    first = solve(instance, SolveOptions(time_limit=4, workers=2))
+def test_solve_holds_stability_pinned_before_a_neighbourhood_stage(
+    order: list[str], neighbourhoods_plan: tuple[Instance, Plan]
+) -> None:
+    instance, first = neighbourhoods_plan
     for previous in (None, first.model_dump(mode="json")):
         raw = instance.model_dump(mode="json", exclude_none=True)
         raw["objective"] = {"order": order}
