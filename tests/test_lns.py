@@ -835,3 +835,23 @@ def test_the_reach_of_an_expression_counts_every_term_over_its_domain() -> None:
     assert span == 2 * 32 + 7 * 1 + 2 * 8  # a repeated variable's terms are merged first
     assert most == 100 + 2 * 32 + 7 + 2 * 5
     assert _reach(cp_model.LinearExpr.sum([])) == (0, 0)
+
+
+def test_a_round_whose_tiebreak_has_no_term_is_searched() -> None:
+    # one project: no specialist can split a day between projects, so a round's tie-break
+    # (split days) is the constant 0, not an expression
+    assert _reach(0) == (0, 0) and _reach(-7) == (0, 7)
+    instance = load_instance(
+        instance_dict(
+            specialists=[person("ann", cost_per_hour=90), person("bob", cost_per_hour=40)],
+            tasks=[task("t", 24, min_daily_hours=4), task("u", 16)],
+        )
+    )
+    data = build_model_data(instance, compute_eligibility(instance))
+    start = best_greedy(data, ["coverage", "cost"])
+    found, stats = improve(
+        data, start, ["coverage", "cost"], time.perf_counter() + 1, tiebreak="stability"
+    )
+    assert stats.rounds > 0
+    assert evaluate(data, found)["cost"] <= evaluate(data, start)["cost"]
+    _checked(instance, data, found)
