@@ -13,6 +13,7 @@ deletion to a minimal conflicting set within a small time budget.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import time
 from collections import Counter, defaultdict
 
@@ -24,6 +25,7 @@ from allocator.eligibility import Target
 from allocator.model.data import QUARTER, ModelData, TargetData, candidate_array
 from allocator.model.solution import Solution
 from allocator.schema import Instance
+from allocator.stopping import Watchdog
 
 MAX_NAMES = 4
 
@@ -249,13 +251,16 @@ def unmet_reasons(
     return out
 
 
-def explain_infeasibility(instance: Instance, time_limit: float = 20.0) -> list[str]:
+def explain_infeasibility(
+    instance: Instance, time_limit: float = 20.0, stop: threading.Event | None = None
+) -> list[str]:
     """The smallest conflicting set of guarded items found, in plain words.
 
     Builds the model with one assumption literal per fixed assignment, required item, share
     rule, project limit and capacity of the fixed specialists on each date; asks CP-SAT for a
     sufficient set of assumptions, then drops members one by one while the rest stays
-    infeasible.
+    infeasible, for at most ``time_limit`` seconds. Once ``stop`` is set (a cancelled job,
+    Ctrl+C) it ends at once: with the set isolated so far, or with a sentence saying none was.
     """
     from allocator.model.build import build_model  # deferred: build imports nothing from here
 
@@ -269,7 +274,12 @@ def explain_infeasibility(instance: Instance, time_limit: float = 20.0) -> list[
 
     by_index = {lit.index: lit for lit in guards.literals}
 
+    def stopped() -> bool:
+        return stop is not None and stop.is_set()
+
     def infeasible(indices: list[int]) -> bool | None:
+        if stopped():
+            return None
         built.model.clear_assumptions()
         built.model.add_assumptions([by_index[i] for i in indices])
         remaining = time_limit - (time.perf_counter() - started)
@@ -279,16 +289,23 @@ def explain_infeasibility(instance: Instance, time_limit: float = 20.0) -> list[
             return True
         return False if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) else None
 
-    all_literals = [lit.index for lit in guards.literals]
-    if not infeasible(all_literals):
-        return ["the hard rules conflict, but no smaller set of items could be isolated in time"]
-    core = list(solver.sufficient_assumptions_for_infeasibility()) or all_literals
-    for literal in list(core):
-        if time.perf_counter() - started > time_limit or len(core) == 1:
-            break
-        rest = [x for x in core if x != literal]
-        if infeasible(rest):
-            core = rest
+    watchdog = Watchdog(solver, stop)
+    try:
+        all_literals = [lit.index for lit in guards.literals]
+        if not infeasible(all_literals):
+            when = "before the search was stopped" if stopped() else "in time"
+            return [
+                f"the hard rules conflict, but no smaller set of items could be isolated {when}"
+            ]
+        core = list(solver.sufficient_assumptions_for_infeasibility()) or all_literals
+        for literal in list(core):
+            if time.perf_counter() - started > time_limit or len(core) == 1 or stopped():
+                break
+            rest = [x for x in core if x != literal]
+            if infeasible(rest):
+                core = rest
+    finally:
+        watchdog.close()
     items = [guards.labels[x] for x in core if x in guards.labels]
     head = "this item can never hold" if len(items) == 1 else "these items cannot all hold together"
     details = [f"conflicting: {item}" for item in items] if len(items) > 1 else []

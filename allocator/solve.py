@@ -64,6 +64,7 @@ from allocator.model.variables import count_variables
 from allocator.moves import finish_short, hand_over
 from allocator.plan import build_plan, empty_plan
 from allocator.schema import Goal, Instance, Plan
+from allocator.stopping import Watchdog
 
 STAGE_WEIGHT: dict[str, float] = {"coverage": 0.5, "cost": 0.3, "stability": 0.2}
 # A stage searched by neighbourhoods that still finds better plans at the end of its share
@@ -618,26 +619,6 @@ def _better(data: ModelData, order: list[Goal], a: Solution, b: Solution) -> Sol
     return a if [ka[g] for g in order] <= [kb[g] for g in order] else b
 
 
-class _Watchdog:
-    """Stops the running search when ``options.stop`` is set (cancel keeps the best plan)."""
-
-    def __init__(self, solver: cp_model.CpSolver, stop: threading.Event | None) -> None:
-        self.solver, self.stop, self.done = solver, stop, threading.Event()
-        if stop is not None:
-            threading.Thread(target=self._run, daemon=True).start()
-
-    def _run(self) -> None:
-        assert self.stop is not None
-        while not self.done.is_set():
-            if self.stop.wait(0.05):
-                # keep stopping: a stage may start after the first call
-                self.solver.stop_search()
-                self.done.wait(0.05)
-
-    def close(self) -> None:
-        self.done.set()
-
-
 def solve(instance: Instance, options: SolveOptions | None = None) -> Plan:
     """Solve a validated instance.
 
@@ -704,7 +685,7 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Plan:
     solver = _configure_solver(instance, options, variables)
     stages: list[StageResult] = []
     solution: Solution | None = None
-    watchdog = _Watchdog(solver, options.stop)
+    watchdog = Watchdog(solver, options.stop)
     background = ThreadPoolExecutor(1, thread_name_prefix="bound")
     early: Future[CapBound | None] | None = None  # the cost bound computed meanwhile
     early_stop = _Either(options.stop)
@@ -834,7 +815,7 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Plan:
                 seconds = time.perf_counter() - stage_started
                 if status == cp_model.INFEASIBLE and solution is None:
                     watchdog.close()
-                    return _infeasible(instance, started, stats, deadline)
+                    return _infeasible(instance, started, stats, deadline, options.stop)
                 if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
                     solution = read_solution(list(solver.response_proto.solution), built.ctx.vars)
                     status_name = solver.status_name(status)
@@ -957,10 +938,15 @@ def _settle(data: ModelData, solution: Solution, stages: list[StageResult]) -> N
 
 
 def _infeasible(
-    instance: Instance, started: float, stats: dict[str, object], deadline: float
+    instance: Instance,
+    started: float,
+    stats: dict[str, object],
+    deadline: float,
+    stop: threading.Event | None,
 ) -> Plan:
-    # the explanation gets what is left of the time limit, but at least a few seconds
+    # the explanation gets what is left of the time limit, but at least a few seconds; a
+    # stop (cancel, Ctrl+C) ends it at once with what it isolated so far
     budget = max(5.0, min(60.0, deadline - time.perf_counter()))
-    explanation = explain_infeasibility(instance, time_limit=budget)
+    explanation = explain_infeasibility(instance, time_limit=budget, stop=stop)
     plan = empty_plan(instance, "infeasible", time.perf_counter() - started, stats)
     return plan.model_copy(update={"explanation": explanation})

@@ -11,12 +11,16 @@ fixed assignment, all ``decoy-*``) that an explanation must not name.
 from __future__ import annotations
 
 import re
+import threading
+import time
 from typing import Any
 
 import pytest
 from conftest import instance_dict, person, solve_checked
 
 from allocator import Plan
+from allocator.explain import explain_infeasibility
+from allocator.validate import load_instance
 
 WEEK = ["2027-01-04", "2027-01-05", "2027-01-06", "2027-01-07", "2027-01-08"]
 
@@ -272,3 +276,25 @@ def test_fixed_fills_that_collide_on_an_exclusive_workplace_say_it_is_exclusive(
     plan, words = infeasible(data)
     assert {"xena", "lock", "side"} <= words
     assert "workplace lock (exclusive: nothing else in its period)" in plan.explanation[0]
+
+
+def test_a_stopped_explanation_ends_at_once_and_says_it_was_stopped() -> None:
+    data = with_decoys(
+        [person("xena")],
+        workplaces=[workplace("front", hours_per_day=5), workplace("back", hours_per_day=4)],
+        fixed=[
+            {"specialist": "xena", "workplace": "front"},
+            {"specialist": "xena", "workplace": "back"},
+        ],
+    )
+    instance = load_instance(data)
+    assert "xena" in explain_infeasibility(instance, time_limit=10)[0]  # unstopped: the core
+    stop = threading.Event()
+    stop.set()  # a cancelled job, Ctrl+C
+    started = time.perf_counter()
+    explanation = explain_infeasibility(instance, time_limit=10, stop=stop)
+    assert time.perf_counter() - started < 5
+    assert explanation == [
+        "the hard rules conflict, but no smaller set of items could be isolated before the "
+        "search was stopped"
+    ]
