@@ -88,6 +88,11 @@ ROUND_PARAMETERS: dict[str, int] = {
 }
 MIN_FREED, START_FREED, MAX_FREED = 4, 8, 60  # specialists one round frees: range, start
 MAX_THREADS = 8  # rounds searched at once, at most
+# rounds of a window of dates (see the module's docstring): its length in working dates, the
+# least horizon they are drawn on (in windows), and the share of rounds they take
+WINDOW_DAYS = 10
+WINDOW_HORIZON = 3
+WINDOW_SHARE = 0.5
 
 
 @dataclass
@@ -97,6 +102,27 @@ class LnsStats:
     proven: int = 0  # rounds whose small model was solved to optimality
     freed: int = 0  # size of the last neighbourhood
     conflicts: int = 0  # better changes dropped: a change committed meanwhile touched theirs
+    windows: int = 0  # rounds that freed a window of dates only
+    window_improving: int = 0
+
+
+@dataclass
+class _Pace:
+    """The size and time limit of one kind of round, adapted as rounds end: bigger after a
+    round proven optimal, smaller after one that ran out of time, longer once at the least
+    size."""
+
+    size: int
+    seconds: float = ROUND_SECONDS
+
+    def after(self, proven: bool) -> None:
+        if proven:
+            self.size = min(MAX_FREED, self.size + 1 + self.size // 10)
+            self.seconds = max(ROUND_SECONDS, self.seconds * 0.8)
+        elif self.size > MIN_FREED:
+            self.size = max(MIN_FREED, self.size * 4 // 5)
+        else:  # the smallest neighbourhoods time out: give the rounds longer
+            self.seconds = min(MAX_ROUND_SECONDS, self.seconds * 1.25)
 
 
 def _units(data: ModelData, goal: Goal, value: float) -> int:
@@ -139,13 +165,26 @@ def _seed(
     return rng.choices(range(len(data.targets)), weights=weights)[0]
 
 
+def _window(data: ModelData, seed: int, rng: random.Random) -> frozenset[int]:
+    """:data:`WINDOW_DAYS` consecutive working dates (day indices) around a date of target
+    ``seed``, drawn at random."""
+    days = data.targets[seed].days or range(len(data.dates))
+    first = min(max(0, rng.choice(days) - WINDOW_DAYS // 2), len(data.dates) - WINDOW_DAYS)
+    return frozenset(range(max(0, first), first + WINDOW_DAYS))
+
+
 def _seed_candidates(
-    data: ModelData, plan: Incumbent, t: TargetData, candidates: list[int], rng: random.Random
+    data: ModelData,
+    plan: Incumbent,
+    t: TargetData,
+    candidates: list[int],
+    rng: random.Random,
+    window: frozenset[int] | None,
 ) -> list[int]:
     """``candidates`` of a round's seed target ``t`` in the order the round frees them: the
     specialists working on ``t`` first, then the others drawn at random, weighted by their
-    free quarter-hours on ``t``'s days (plus one)."""
-    days = set(t.days)
+    free quarter-hours on ``t``'s days (in the ``window``, if any) plus one."""
+    days = set(t.days) if window is None else window.intersection(t.days)
     on, weighted = [], []
     for s in candidates:
         if s in plan.people[t.index]:
@@ -155,7 +194,7 @@ def _seed_candidates(
         for _, _, d, q in plan.rows.get(s, ()):
             if d in days:
                 used[d] += q
-        free = sum(max(0, data.capacity_q[s] - used[d]) for d in t.eligible[s])
+        free = sum(max(0, data.capacity_q[s] - used[d]) for d in t.eligible[s] if d in days)
         # a weighted draw without replacement (Efraimidis and Spirakis): key u ** (1 / w)
         weighted.append((rng.random() ** (1.0 / (free + 1)), s))
     return on + [s for _, s in sorted(weighted, reverse=True)]
@@ -168,27 +207,35 @@ def _neighbourhood(
     size: int,
     locked: set[int],
     rng: random.Random,
+    window: frozenset[int] | None = None,
 ) -> tuple[set[int], set[int]]:
     """About ``size`` specialists around target ``seed`` (never one in ``locked``), and the
     projects of the targets met on the way (where the freed specialists may then work).
 
     The seed's own people are freed first (its share of ``size`` grows by their number, the
     round's total stays ``size``), and its other candidates are drawn by free time
-    (:func:`_seed_candidates`)."""
+    (:func:`_seed_candidates`). With a ``window`` of dates, the candidates are those
+    available on one of its dates, and the way goes through the work the window frees."""
     freed: set[int] = set()
     queue, seen = [seed], {seed}
     others: list[int] | None = None  # the other targets in random order, drawn when needed
     while queue and len(freed) < size:
         k = queue.pop(0)
-        candidates = [s for s in data.targets[k].eligible if s not in locked and s not in freed]
+        candidates = [
+            s
+            for s, days in data.targets[k].eligible.items()
+            if s not in locked
+            and s not in freed
+            and (window is None or not window.isdisjoint(days))
+        ]
         rng.shuffle(candidates)
         quota = max(2, size // 4)
         if k == seed:
-            candidates = _seed_candidates(data, plan, data.targets[k], candidates, rng)
+            candidates = _seed_candidates(data, plan, data.targets[k], candidates, rng, window)
             quota += len(plan.people[k])
         for s in candidates[:quota]:
             freed.add(s)
-            for other in {k for _, k, _, _ in plan.rows.get(s, ())}:
+            for other in {k for _, k, _, _ in plan.free_rows(s, window)}:
                 if other not in seen:
                     seen.add(other)
                     queue.append(other)
@@ -231,6 +278,7 @@ class _Round:
     projects: set[int]
     residual: Residual | None = None  # None: no target left to decide
     part: Solution | None = None  # the incumbent's plan of the residual
+    pace: _Pace | None = None  # of its kind of round
 
 
 class _Search:
@@ -247,8 +295,13 @@ class _Search:
         self.failed = False  # a round raised: every round stops
         self.plan, self.key = Incumbent(data, solution), _key(data, solution, self.keys)
         self.locked, self.freeable = _locks(data)
-        self.size = min(START_FREED, len(data.capacity_q) - len(self.locked))
-        self.seconds = ROUND_SECONDS  # a round's time limit
+        start = min(START_FREED, len(data.capacity_q) - len(self.locked))
+        self.whole = _Pace(start)  # rounds over every date
+        self.windowed = _Pace(start)  # rounds of a window of dates
+        # windows when the horizon holds a few and every goal is a sum over days
+        self.windows = (
+            len(data.dates) >= WINDOW_HORIZON * WINDOW_DAYS and "stability" not in self.keys
+        )
         self.stats = LnsStats()
         # per version after the first: the specialists and projects its change touched
         self.commits: list[tuple[set[int], set[int]]] = []
@@ -256,38 +309,42 @@ class _Search:
 
     def draw(self, rng: random.Random) -> _Round | None:
         """A neighbourhood around a seed of the incumbent, or ``None`` when there is none."""
-        if self.in_flight and self.size >= len(self.data.capacity_q) - len(self.locked):
+        target = _seed(self.data, self.plan, self.goals[-1], self.freeable, rng)
+        # (a fill is for a workplace's whole period: a window round leaves most out)
+        windowed = (
+            self.windows
+            and target is not None
+            and not self.data.targets[target].is_workplace
+            and rng.random() < WINDOW_SHARE
+        )
+        pace = self.windowed if windowed else self.whole
+        if self.in_flight and pace.size >= len(self.data.capacity_q) - len(self.locked):
             # a round of everyone: wait for the others (else rounds at once would split the
             # specialists between them for good, and no round would ever search them all)
             return _Round(len(self.commits), set(), set())
-        target = _seed(self.data, self.plan, self.goals[-1], self.freeable, rng)
-        if target is None or self.size <= 0:
+        if target is None or pace.size <= 0:
             return None
+        window = _window(self.data, target, rng) if windowed else None
         busy = self.locked.union(*self.in_flight)  # other rounds' specialists
-        freed, projects = _neighbourhood(self.data, self.plan, target, self.size, busy, rng)
-        round_ = _Round(len(self.commits), freed, projects)
+        freed, projects = _neighbourhood(self.data, self.plan, target, pace.size, busy, rng, window)
+        round_ = _Round(len(self.commits), freed, projects, pace=pace)
         if freed:  # else every candidate around the seed is in another round
             self.in_flight.append(freed)
             self.stats.rounds += 1
+            self.stats.windows += window is not None
             self.stats.freed = len(freed)
-            res = self.plan.residual(freed, projects)
+            res = self.plan.residual(freed, projects, window)
             if res.data.targets:
                 round_.residual, round_.part = res, self.plan.part(res)
         return round_
 
     def finish(self, round_: _Round, proven: bool) -> None:
-        """Release the round's specialists; grow the neighbourhoods after a round proven
-        optimal, shrink them after a timeout."""
+        """Release the round's specialists; adapt its kind of round (:class:`_Pace`)."""
         self.in_flight.remove(round_.freed)
         self.released.notify_all()
-        if proven:
-            self.stats.proven += 1
-            self.size = min(MAX_FREED, self.size + 1 + self.size // 10)
-            self.seconds = max(ROUND_SECONDS, self.seconds * 0.8)
-        elif self.size > MIN_FREED:
-            self.size = max(MIN_FREED, self.size * 4 // 5)
-        else:  # the smallest neighbourhoods time out: give the rounds longer
-            self.seconds = min(MAX_ROUND_SECONDS, self.seconds * 1.25)
+        self.stats.proven += proven
+        if round_.pace is not None:
+            round_.pace.after(proven)
 
     def commit(self, round_: _Round, change: _Change) -> list[float] | None:
         """Make the incumbent with the round's change merged in the new incumbent when the
@@ -489,7 +546,8 @@ def improve(
     def rounds(rng: random.Random, first: bool = True) -> None:
         try:
             while (round_ := next_round(rng, first)) is not None:
-                seconds = min(search.seconds, end - time.perf_counter())
+                assert round_.pace is not None
+                seconds = min(round_.pace.seconds, end - time.perf_counter())
                 proven, change = False, None
                 try:
                     proven, change = _solve_round(
@@ -505,6 +563,7 @@ def improve(
                     key = search.commit(round_, change)
                     if key is not None and key < before:
                         search.stats.improving += 1
+                        search.stats.window_improving += round_.pace is search.windowed
                     if key is not None and key[:ranked] < before[:ranked]:
                         improved[0] = time.perf_counter()
                         if on_improve is not None:

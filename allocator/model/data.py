@@ -95,6 +95,14 @@ class ModelData:
     # per project: (in-house, all) quarter-hours planned outside the model (a neighbourhood's
     # fixed part, see :mod:`allocator.model.neighbourhood`); the share rule counts them
     settled_q: dict[int, tuple[int, int]] = field(default_factory=dict)
+    # a neighbourhood of some dates only (see :mod:`allocator.model.neighbourhood`): per
+    # (specialist, day) the quarter-hours planned outside the model (its capacity is the
+    # rest); the (specialist, project) pairs and (specialist, task) pairs that work planned
+    # outside the model already joins, so the specialist pays no onboarding for the project
+    # and takes no place of the task's assignees again
+    busy_q: dict[tuple[int, int], int] = field(default_factory=dict)
+    settled_joins: set[tuple[int, int]] = field(default_factory=set)
+    settled_assignees: set[tuple[int, int]] = field(default_factory=set)
 
     def goal_scale(self, goal: str) -> int:
         """Model units per reported unit of ``goal``: quarter-hours for coverage, money units
@@ -104,8 +112,11 @@ class ModelData:
     def onboarding(self, s: int, p: int) -> int:
         """Money units of onboarding paid when specialist ``s`` joins project ``p``: its
         ``onboarding_hours`` at their rate, none when ``p`` is among their
-        ``familiar_projects`` (spec, the cost goal)."""
+        ``familiar_projects`` (spec, the cost goal) or ``s`` already works on ``p`` outside
+        the model (:attr:`settled_joins`)."""
         project = self.instance.projects[p]
+        if (s, p) in self.settled_joins:  # paid by work planned outside the model
+            return 0
         if project.id in self.instance.specialists[s].familiar_projects:
             return 0
         return quarters(project.onboarding_hours) * self.rate[s]
@@ -122,7 +133,8 @@ class ModelData:
     @cached_property
     def onboarding_matrix(self) -> npt.NDArray[np.int64]:
         """Specialists x projects: the money units of :meth:`onboarding`, for all pairs at
-        once. Computed once; read only."""
+        once (of a whole instance: :attr:`settled_joins` are not read). Computed once; read
+        only."""
         hours = np.array([quarters(p.onboarding_hours) for p in self.instance.projects], np.int64)
         familiar = np.zeros((len(self.rate), len(hours)), bool)
         project_of = {p.id: i for i, p in enumerate(self.instance.projects)}

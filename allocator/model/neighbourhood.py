@@ -15,6 +15,15 @@ small model's data, over the same specialist indices:
   every specialist on it: the small model has no relief, and moving any of its hours could
   leave that short day before other work on the task.
 
+A neighbourhood may also free a *window* of dates only: the freed specialists' task hours on
+those days are decided again, and the rest of their work stays. Their kept hours on the
+window's days take their share of each day (``ModelData.busy_q``; the whole day under an
+exclusive fill), the projects and tasks that kept work joins cost no onboarding and take no
+second assignee place (``settled_joins``, ``settled_assignees``), their fills stay, and a
+workplace enters the small model only when no one fills it and its whole period lies in the
+window. Such a model is a fraction of the size of one over the whole horizon (large instance:
+60 working dates), so a round can free more specialists.
+
 Each goal of the small model then differs from the whole plan's by a constant, so a better
 small plan landed back (:meth:`Incumbent.change`, :meth:`Incumbent.apply`) is a better
 whole plan.
@@ -42,6 +51,7 @@ class Residual:
     data: ModelData
     freed: set[int]
     origin: list[int]  # residual target index -> target index in the whole instance
+    window: frozenset[int] | None = None  # the days freed (None: all)
 
 
 Row = tuple[int, int, int, int]  # (specialist, target, day, quarter-hours)
@@ -56,6 +66,7 @@ class Change:
     fills: dict[int, int]
     hours: dict[tuple[int, int, int], int]
     rows: list[Row]
+    window: frozenset[int] | None = None  # the days freed (None: all)
 
 
 class Incumbent:
@@ -102,31 +113,54 @@ class Incumbent:
             if 0 < q < t.min_daily_q:
                 self.short[k] += sign
 
+    def free_rows(self, s: int, window: frozenset[int] | None) -> list[Row]:
+        """The rows of specialist ``s`` a neighbourhood frees: all of them, or with a
+        ``window`` of days, their task hours on those days (fills stay)."""
+        rows = self.rows.get(s, [])
+        if window is None:
+            return list(rows)
+        targets = self.data.targets
+        return [r for r in rows if r[2] in window and not targets[r[1]].is_workplace]
+
     def all_rows(self) -> list[Row]:
         """Every row of the plan (as :meth:`Solution.rows`, grouped by specialist)."""
         return [row for rows in self.rows.values() for row in rows]
 
-    def residual(self, freed: set[int], projects: set[int] | None = None) -> Residual:
+    def residual(
+        self,
+        freed: set[int],
+        projects: set[int] | None = None,
+        window: frozenset[int] | None = None,
+    ) -> Residual:
         """See :func:`residual`."""
         data = self.data
         ends_short = [k for k, days in self.short.items() if days]
         if ends_short:  # rare (only CP-SAT's whole model has the relief): keep their people
             freed = freed - {s for k in ends_short for s in self.people[k]}
         out_done: dict[int, int] = defaultdict(int)  # the freed specialists' part
-        out_people: dict[int, int] = defaultdict(int)
+        out_people: dict[int, int] = defaultdict(int)  # the freed who leave each target
         out_inside: dict[int, int] = defaultdict(int)
         out_total: dict[int, int] = defaultdict(int)
+        busy: dict[tuple[int, int], int] = {}  # a window's kept hours on its days
+        joins: set[tuple[int, int]] = set()
+        assignees: set[tuple[int, int]] = set()
         allowed = None if projects is None else set(projects)
         for s in freed:
-            for _, k, _, q in self.rows.get(s, ()):
+            free = self.free_rows(s, window)
+            on: dict[int, int] = defaultdict(int)
+            for _, k, _, q in free:
                 p = data.targets[k].project
                 if allowed is not None:
                     allowed.add(p)
                 out_done[k] += q
                 out_total[p] += q
                 out_inside[p] += q if data.in_house[s] else 0
-            for k in {k for _, k, _, _ in self.rows.get(s, ())}:
-                out_people[k] += 1
+                on[k] += 1
+            for k, count in on.items():
+                if count == self.people[k][s]:
+                    out_people[k] += 1
+            if window is not None:
+                self._kept(s, window, busy, joins, assignees)
         reachable = sorted({k for s in freed for k in self.targets_of.get(s, ())})
         targets: list[TargetData] = []
         origin: list[int] = []
@@ -135,15 +169,21 @@ class Incumbent:
             if allowed is not None and t.project not in allowed:
                 continue
             eligible = {s: days for s, days in t.eligible.items() if s in freed}
+            if window is not None:
+                eligible = self._within(t, eligible, window, busy)
             if t.is_workplace:
                 filler = self.solution.fills.get(k)
-                if filler is not None and filler not in freed:
+                if filler is not None and (filler not in freed or window is not None):
                     continue
+                if window is not None and not set(t.days) <= window:
+                    continue  # a fill is for the whole period
                 part = replace(t, index=len(targets), eligible=eligible, set_aside=0)
             else:
                 demand = t.demand_q - (self.done[k] - out_done[k])
                 places = t.max_assignees - (len(self.people[k]) - out_people[k])
-                if demand < max(1, t.min_daily_q) or places <= 0:
+                # (a freed specialist who keeps other work on it takes no new place)
+                staying = any((s, k) in assignees for s in eligible)
+                if demand < max(1, t.min_daily_q) or (places <= 0 and not staying):
                     continue
                 part = replace(
                     t,
@@ -161,8 +201,68 @@ class Incumbent:
             for p in range(len(self.total))
             if self.total[p] - out_total[p] > 0
         }
-        small = replace(data, instance=instance, targets=targets, settled_q=settled)
-        return Residual(small, set(freed), origin)
+        small = replace(
+            data,
+            instance=instance,
+            targets=targets,
+            settled_q=settled,
+            busy_q=busy,
+            settled_joins=joins,
+            settled_assignees={  # in the small model's task indices
+                (s, i)
+                for i, k in enumerate(origin)
+                for s in targets[i].eligible
+                if (s, k) in assignees
+            },
+        )
+        return Residual(small, set(freed), origin, window)
+
+    def _kept(
+        self,
+        s: int,
+        window: frozenset[int],
+        busy: dict[tuple[int, int], int],
+        joins: set[tuple[int, int]],
+        assignees: set[tuple[int, int]],
+    ) -> None:
+        """What a window's neighbourhood keeps of freed specialist ``s``'s work, into the
+        residual's ``busy`` (their hours on the window's days: the whole day under an
+        exclusive fill), ``joins`` and ``assignees``."""
+        data = self.data
+        for _, k, d, q in self.rows.get(s, ()):
+            t = data.targets[k]
+            if not t.is_workplace and d in window:
+                continue  # freed
+            joins.add((s, t.project))
+            if not t.is_workplace:
+                assignees.add((s, k))
+            elif d in window:
+                busy[s, d] = data.capacity_q[s] if t.exclusive else busy.get((s, d), 0) + q
+
+    def _within(
+        self,
+        t: TargetData,
+        eligible: dict[int, list[int]],
+        window: frozenset[int],
+        busy: dict[tuple[int, int], int],
+    ) -> dict[int, list[int]]:
+        """``t``'s freed candidates and their days in a neighbourhood of ``window``: of a
+        task, the window's days with room left; of a workplace (inside the window), all its
+        days (a fill is for the whole period, the capacity constraint weighs what is kept),
+        and if exclusive only for those with nothing kept on its days."""
+        capacity = self.data.capacity_q
+        if t.is_workplace:
+            return {
+                s: days
+                for s, days in eligible.items()
+                if not (t.exclusive and any((s, d) in busy for d in t.days))
+            }
+        out: dict[int, list[int]] = {}
+        for s, days in eligible.items():
+            inside = [d for d in days if d in window and busy.get((s, d), 0) < capacity[s]]
+            if inside:
+                out[s] = inside
+        return out
 
     def part(self, res: Residual) -> Solution:
         """The freed specialists' part of the plan, in ``res``'s indices: a plan of its small
@@ -174,7 +274,7 @@ class Incumbent:
         }
         hours: dict[tuple[int, int, int], int] = {}
         for s in res.freed:
-            for _, k, d, q in self.rows.get(s, ()):
+            for _, k, d, q in self.free_rows(s, res.window):
                 if k in local and not self.data.targets[k].is_workplace:
                     hours[s, local[k], d] = q
         return Solution(fills, hours)
@@ -183,7 +283,8 @@ class Incumbent:
         """``part`` (a plan of ``res``'s model) as a change of the whole plan."""
         fills = {res.origin[w]: s for w, s in part.fills.items()}
         hours = {(s, res.origin[k], d): q for (s, k, d), q in part.hours.items() if q > 0}
-        return Change(set(res.freed), fills, hours, Solution(fills, hours).rows(self.data))
+        rows = Solution(fills, hours).rows(self.data)
+        return Change(set(res.freed), fills, hours, rows, res.window)
 
     def holds(self, change: Change, projects: set[int]) -> bool:
         """Whether the rules that span specialists hold on ``projects`` once ``change``
@@ -201,7 +302,8 @@ class Incumbent:
         people: dict[int, set[int]] = defaultdict(set)  # the freed specialists on each target
         inside: dict[int, int] = defaultdict(int)
         total: dict[int, int] = defaultdict(int)
-        before = [row for s in change.freed for row in self.rows.get(s, ())]
+        before = [row for s in change.freed for row in self.free_rows(s, change.window)]
+        leaving: dict[tuple[int, int], int] = defaultdict(int)  # freed rows per (s, target)
         for rows, sign in ((before, -1), (change.rows, 1)):
             for s, k, _, q in rows:
                 p = data.targets[k].project
@@ -210,11 +312,14 @@ class Incumbent:
                 inside[p] += sign * q if data.in_house[s] else 0
                 if sign > 0:
                     people[k].add(s)
+                else:
+                    leaving[s, k] += 1
         for k in done.keys() | people.keys():  # the targets the change touches
             t = data.targets[k]
             if t.is_workplace or t.project not in projects:
                 continue
-            kept = len([s for s in self.people[k] if s not in change.freed])
+            stay = {s for s, n in self.people[k].items() if n > leaving.get((s, k), 0)}
+            kept = len(stay - people[k])
             effort = self.done[k] + done[k]
             if (
                 effort > t.demand_q
@@ -231,10 +336,16 @@ class Incumbent:
     def apply(self, change: Change) -> None:
         """Land ``change``: the freed specialists' work becomes the change's."""
         fills, hours = self.solution.fills, self.solution.hours
-        for w in [w for w, s in fills.items() if s in change.freed]:
-            del fills[w]  # with the fills on no available date, which have no rows
+        if change.window is None:
+            for w in [w for w, s in fills.items() if s in change.freed]:
+                del fills[w]  # with the fills on no available date, which have no rows
         for s in change.freed:
-            rows = self.rows.pop(s, [])
+            rows = self.free_rows(s, change.window)
+            if change.window is None:
+                self.rows.pop(s, None)
+            else:
+                freed = set(rows)
+                self.rows[s] = [r for r in self.rows[s] if r not in freed]
             self._count(rows, -1)
             for _, k, d, _ in rows:
                 if not self.data.targets[k].is_workplace:
@@ -252,8 +363,10 @@ def residual(
     solution: Solution,
     freed: set[int],
     projects: set[int] | None = None,
+    window: frozenset[int] | None = None,
 ) -> Residual:
-    """The data left to decide when only ``freed`` specialists may change ``solution``.
+    """The data left to decide when only ``freed`` specialists may change ``solution``
+    (with a ``window`` of day indices, only their task hours on those days).
 
     ``projects`` (default: all) narrows where the freed specialists may work to these
     projects and the ones they already work on, which keeps the small model small on large
@@ -261,4 +374,4 @@ def residual(
     the residual data (:meth:`Incumbent.part`), so the small model is feasible. A search
     drawing many neighbourhoods of one plan keeps an :class:`Incumbent` instead.
     """
-    return Incumbent(data, solution).residual(freed, projects)
+    return Incumbent(data, solution).residual(freed, projects, window)

@@ -1,8 +1,10 @@
 """Daily capacity (spec rule 3): a specialist's hours on a date are at most ``hours_per_day``.
 
-Dates a specialist is unavailable carry no variables at all. Specialist-days whose possible
-load can never exceed the capacity get no constraint. In explain mode the capacity of the
-specialists named by fixed assignments is guarded, so a core can name "capacity on a date".
+Dates a specialist is unavailable carry no variables at all; hours planned outside the model
+(``ModelData.busy_q``, a neighbourhood of some dates) take their share of the day.
+Specialist-days whose possible load can never exceed the capacity get no constraint. In
+explain mode the capacity of the specialists named by fixed assignments is guarded, so a core
+can name "capacity on a date".
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from allocator.schema import Rule
 def add(ctx: Context) -> None:
     named = {f.specialist for f in ctx.data.instance.fixed} if ctx.guards.explain else set()
     for (s, d), terms in ctx.vars.day_load.items():
-        cap = ctx.data.capacity_q[s]
+        cap = ctx.data.capacity_q[s] - ctx.data.busy_q.get((s, d), 0)
         if ctx.vars.most(terms) <= cap:
             continue
         guard: list[cp_model.IntVar] = []

@@ -36,6 +36,11 @@ def add(ctx: Context) -> None:
         indicators[s, data.targets[k].project].append(assignee)
     specialists = data.instance.specialists
     by_specialist: dict[int, list[cp_model.IntVar]] = defaultdict(list)
+    # projects joined by work planned outside the model (a neighbourhood of some dates) take
+    # their share of the limit; the specialist's indicators on them are then not counted
+    joined: dict[int, int] = defaultdict(int)
+    for s, _ in data.settled_joins:
+        joined[s] += 1
     work = _work(ctx) if ctx.tighten else {}
     for (s, p), items in indicators.items():
         limit = specialists[s].max_projects
@@ -50,13 +55,14 @@ def add(ctx: Context) -> None:
             terms, most = work[s, p]
             expr = cp_model.LinearExpr.weighted_sum([x for _, x in terms], [c for c, _ in terms])
             ctx.model.add(expr <= most * join)
-        by_specialist[s].append(join)
+        if (s, p) not in data.settled_joins:
+            by_specialist[s].append(join)
     for s, joins in by_specialist.items():
         limit = specialists[s].max_projects
-        if limit is not None and len(joins) > limit:
+        if limit is not None and len(joins) > limit - joined[s]:
             guard = ctx.guards.guard(f"{specialists[s].id} works on at most {limit} project(s)")
             name = f"{Rule.MAX_PROJECTS}[{specialists[s].id}]"
-            ctx.impose(ctx.model.add(sum(joins) <= limit), name, guard)
+            ctx.impose(ctx.model.add(sum(joins) <= limit - joined[s]), name, guard)
 
 
 def _work(ctx: Context) -> dict[tuple[int, int], tuple[list[tuple[int, cp_model.IntVar]], int]]:

@@ -11,7 +11,8 @@
   that day's hours). Without relief (the neighbourhoods' small models, and whole models above
   ``solve.RELIEF_MAX_VARIABLES``) every day worked reaches the minimum: plans stay valid,
   and CP-SAT's optimum and bound are then not claimed for the instance.
-- max_assignees: at most ``max_assignees`` distinct specialists work on the task.
+- max_assignees: at most ``max_assignees`` distinct specialists work on the task (a specialist
+  who works on it outside the model, ``ModelData.settled_assignees``, takes no second place).
 """
 
 from __future__ import annotations
@@ -39,8 +40,10 @@ def add(ctx: Context) -> None:
         m.add(total <= most * assignee)
         m.add(total >= assignee)
     by_task: dict[int, list[cp_model.IntVar]] = defaultdict(list)
-    for (_, k), assignee in v.assignee.items():
-        by_task[k].append(assignee)
+    settled = ctx.data.settled_assignees  # already counted in max_assignees
+    for (s, k), assignee in v.assignee.items():
+        if (s, k) not in settled:
+            by_task[k].append(assignee)
     for t in ctx.data.tasks:
         done = v.covered[t.index]
         if v.most(done) > t.demand_q:
