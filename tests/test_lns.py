@@ -20,7 +20,7 @@ from conftest import check_solution, config_of, instance_dict, person, solve_mod
 from ortools.sat.python import cp_model
 from rich.console import Console
 
-from allocator import SolveOptions, check_plan, load_instance, solve
+from allocator import SolveOptions, check_plan, lns, load_instance, solve
 from allocator.cli import _summary
 from allocator.eligibility import compute_eligibility
 from allocator.generate import generate_instance
@@ -104,13 +104,13 @@ def test_a_neighbourhood_plan_merged_back_is_valid_and_moves_goals_as_the_small_
 
         # only the freed specialists' work changed (with a window: their task hours on its
         # dates; their fills stay)
-        def changeable(key: tuple[int, int, int]) -> bool:
-            return key[0] in freed and (window is None or key[2] in window)
-
-        kept = {k: q for k, q in incumbent.hours.items() if not changeable(k)}
-        assert {k: q for k, q in merged.hours.items() if not changeable(k)} == kept
+        days = set(range(len(data.dates))) if window is None else window
+        kept = {k: q for k, q in incumbent.hours.items() if k[0] not in freed or k[2] not in days}
+        assert {k: q for k, q in merged.hours.items() if k[0] not in freed or k[2] not in days} == (
+            kept
+        )
         if window is not None:
-            assert {w: s for w, s in incumbent.fills.items()}.items() <= merged.fills.items()
+            assert incumbent.fills.items() <= merged.fills.items()
         incumbent = merged
 
 
@@ -870,3 +870,21 @@ def test_a_round_whose_tiebreak_has_no_term_is_searched() -> None:
     assert stats.rounds > 0
     assert evaluate(data, found)["cost"] <= evaluate(data, start)["cost"]
     _checked(instance, data, found)
+
+
+def test_rounds_of_a_window_of_dates_keep_every_rule_on_a_long_horizon() -> None:
+    # 32 working dates: half the rounds seeded on a task free ten of them only
+    instance = _instance(("mixed", 1.3, 41, 24, 4, 32), required_fraction=0.2)
+    data = build_model_data(instance, compute_eligibility(instance))
+    assert len(data.dates) >= lns.WINDOW_HORIZON * lns.WINDOW_DAYS
+    start = best_greedy(data, ["coverage", "cost"])
+    before = evaluate(data, start)
+    found, stats = improve(data, start, ["coverage"], time.perf_counter() + 4, workers=2)
+    assert stats.windows > 0 and stats.window_improving > 0, stats
+    assert evaluate(data, found)["coverage"] < before["coverage"]
+    _checked(instance, data, found)
+    cheaper, stats = improve(data, found, ["coverage", "cost"], time.perf_counter() + 3, workers=2)
+    assert stats.windows > 0, stats
+    after, final = evaluate(data, found), evaluate(data, cheaper)
+    assert (final["coverage"], final["cost"]) <= (after["coverage"], after["cost"])
+    _checked(instance, data, cheaper)
