@@ -56,11 +56,13 @@ freed specialists' task hours on those dates are decided again, the rest of thei
 Such a round's model covers a sixth of the large instance's 60 dates, so it frees more
 specialists in its time; its neighbourhood is drawn among the candidates available in the
 window and grows through the work the window frees. Measured on the large instance (60 s of
-coverage rounds from the greedy plan, two at once, seeds 1-3): 0, 0 and 56 weighted unmet
-hours (95, 146 and 91 at 30 s), against 159, 0 and 0 without (509, 98 and 267 at 30 s); a
-share of 0.3 reached 0 (seed 1), 0.8 stalled at 53 and 45 (a workplace's fill is for its
-whole period: only rounds over every date move it); windows of 5 dates reached 0, 66.5 and
-66. Cost rounds gain nothing from them (large, 60 s from a plan at coverage 24: 9,105,624
+coverage rounds from the greedy plan, two at once, seeds 1-6): 46 weighted unmet hours on
+average at 60 s (0, 0, 56, 141, 54, 24) and 178 at 30 s, against 75 (159, 0, 0, 234, 3, 54)
+and 316 without; the rounds' speed varies more from seed to seed than with windows. A share
+of 0.3 reached 0 (seed 1), 0.8 stalled at 53 and 45 (a workplace's fill is for its whole
+period: only rounds over every date move it), a share following each kind's recent rate of
+better plans (between 0.2 and 0.8) 49 and 188 on average; windows of 5 dates reached 0, 66.5
+and 66. Cost rounds gain nothing from them (large, 60 s from a plan at coverage 24: 9,105,624
 with against 9,105,465 without), nor do 5-date windows on the medium instance's 20 dates
 (coverage 248 and 254 against 248 twice; cost 762,103 against 761,306), so they are drawn
 on horizons of :data:`WINDOW_HORIZON` windows or more only.
