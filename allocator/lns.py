@@ -120,7 +120,7 @@ class LnsStats:
     freed: int = 0  # size of the last neighbourhood
     conflicts: int = 0  # better changes dropped: a change committed meanwhile touched theirs
     windows: int = 0  # rounds that freed a window of dates only
-    window_improving: int = 0
+    window_improving: int = 0  # of those, the rounds that found a better plan
 
 
 @dataclass
