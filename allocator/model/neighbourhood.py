@@ -113,14 +113,16 @@ class Incumbent:
             if 0 < q < t.min_daily_q:
                 self.short[k] += sign
 
+    def frees(self, row: Row, window: frozenset[int] | None) -> bool:
+        """Whether a neighbourhood frees ``row`` of one of its specialists: every row, or with
+        a ``window`` of days, task hours on those days (fills stay)."""
+        return window is None or (row[2] in window and not self.data.targets[row[1]].is_workplace)
+
     def free_rows(self, s: int, window: frozenset[int] | None) -> list[Row]:
-        """The rows of specialist ``s`` a neighbourhood frees: all of them, or with a
-        ``window`` of days, their task hours on those days (fills stay)."""
+        """The rows of specialist ``s`` a neighbourhood frees (:meth:`frees`); without a
+        window, the stored list itself (not to be changed)."""
         rows = self.rows.get(s, [])
-        if window is None:
-            return list(rows)
-        targets = self.data.targets
-        return [r for r in rows if r[2] in window and not targets[r[1]].is_workplace]
+        return rows if window is None else [r for r in rows if self.frees(r, window)]
 
     def all_rows(self) -> list[Row]:
         """Every row of the plan (as :meth:`Solution.rows`, grouped by specialist)."""
@@ -229,10 +231,11 @@ class Incumbent:
         residual's ``busy`` (their hours on the window's days: the whole day under an
         exclusive fill), ``joins`` and ``assignees``."""
         data = self.data
-        for _, k, d, q in self.rows.get(s, ()):
+        for row in self.rows.get(s, ()):
+            if self.frees(row, window):
+                continue
+            _, k, d, q = row
             t = data.targets[k]
-            if not t.is_workplace and d in window:
-                continue  # freed
             joins.add((s, t.project))
             if not t.is_workplace:
                 assignees.add((s, k))
@@ -344,8 +347,7 @@ class Incumbent:
             if change.window is None:
                 self.rows.pop(s, None)
             else:
-                freed = set(rows)
-                self.rows[s] = [r for r in self.rows[s] if r not in freed]
+                self.rows[s] = [r for r in self.rows[s] if not self.frees(r, change.window)]
             self._count(rows, -1)
             for _, k, d, _ in rows:
                 if not self.data.targets[k].is_workplace:

@@ -37,15 +37,15 @@ def add(ctx: Context) -> None:
     specialists = data.instance.specialists
     by_specialist: dict[int, list[cp_model.IntVar]] = defaultdict(list)
     # projects joined by work planned outside the model (a neighbourhood of some dates) take
-    # their share of the limit; the specialist's indicators on them are then not counted
+    # their share of the limit; the specialist gets no indicator on them
     joined: dict[int, int] = defaultdict(int)
     for s, _ in data.settled_joins:
         joined[s] += 1
     work = _work(ctx) if ctx.tighten else {}
     for (s, p), items in indicators.items():
         limit = specialists[s].max_projects
-        if limit is None and not data.onboarding(s, p):
-            continue
+        if (s, p) in data.settled_joins or (limit is None and not data.onboarding(s, p)):
+            continue  # (a settled join is paid and counted already)
         join = ctx.model.new_bool_var(f"joins[{s},{p}]")
         v.joins[s, p] = join
         for item in items:
@@ -55,8 +55,7 @@ def add(ctx: Context) -> None:
             terms, most = work[s, p]
             expr = cp_model.LinearExpr.weighted_sum([x for _, x in terms], [c for c, _ in terms])
             ctx.model.add(expr <= most * join)
-        if (s, p) not in data.settled_joins:
-            by_specialist[s].append(join)
+        by_specialist[s].append(join)
     for s, joins in by_specialist.items():
         limit = specialists[s].max_projects
         if limit is not None and len(joins) > limit - joined[s]:

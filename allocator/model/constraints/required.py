@@ -71,19 +71,12 @@ def _never_done(data: ModelData, t: TargetData) -> str | None:
         return "its window has no working dates"
     if not t.eligible:
         return "no specialist is eligible for it"
-    # (who already works on it outside the model, a neighbourhood of some dates, takes no
-    # place of ``max_assignees``)
-    staying = {s for s in t.eligible if (s, t.index) in data.settled_assignees}
-    reach = sum(min(t.demand_q, data.capacity_q[s] * len(t.eligible[s])) for s in staying)
-    most = sorted(
-        (
-            min(t.demand_q, data.capacity_q[s] * len(days))
-            for s, days in t.eligible.items()
-            if s not in staying
-        ),
-        reverse=True,
-    )
-    reach += sum(most[: t.max_assignees])
+    most = {s: min(t.demand_q, data.capacity_q[s] * len(days)) for s, days in t.eligible.items()}
+    # who already works on it outside the model (a neighbourhood of some dates) takes no
+    # place of ``max_assignees``
+    staying = {s for s in most if (s, t.index) in data.settled_assignees}
+    others = sorted((h for s, h in most.items() if s not in staying), reverse=True)
+    reach = sum(most[s] for s in staying) + sum(others[: t.max_assignees])
     if reach >= t.demand_q:
         return None
     who = f"its {len(most)} eligible specialist(s)"
