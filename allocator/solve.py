@@ -527,6 +527,7 @@ class _Relaxations:
             # the implications onto the joins raise the cost bound only (medium: coverage
             # 212 either way, in 11.7 s without and 42 s with them)
             strengthen=self.goal == "cost",
+            cuts=self.built.ctx.vars.cuts,
             stop=self.stop,
         )
 

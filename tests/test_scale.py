@@ -22,6 +22,7 @@ from allocator import SolveOptions, check_plan, load_instance, solve
 from allocator.eligibility import compute_eligibility
 from allocator.generate import GeneratorConfig, generate_instance
 from allocator.greedy import best_greedy
+from allocator.lns import improve
 from allocator.model import aggregate
 from allocator.model.aggregate import Period, aggregate_bound, cost_bound_under_cap
 from allocator.model.build import BuiltModel, build_model
@@ -233,6 +234,72 @@ def test_strengthened_lp_bound_pays_onboarding_on_a_whole_fill() -> None:
     plan = solve_checked(data_)
     assert plan.objective["cost"] == 7000
     assert plan.status == "optimal"
+
+
+def test_a_days_work_on_a_project_pays_its_whole_onboarding_in_the_bounds() -> None:
+    """Ana (50/h, 8 h of onboarding on p) is free on Monday only: on Tuesday she alone can
+    fill the designer seat of q (8 h: 400). Tasks t1 and t2 of p (8 h each, Monday or
+    Tuesday) then take her Monday, 8 h + 8 h of onboarding at 50 (800), and bob (120/h,
+    familiar with p) the other 8 h (960): 2,160. Her Monday split 4 h + 4 h over the two
+    tasks needs only half of her join to p per task, and her 8 h are half of the most she
+    could do on p; the cut of the project's hours on a day (at most her capacity times the
+    join) asks for all of it."""
+    data_ = instance_dict(
+        horizon={"start": "2027-01-04", "end": "2027-01-05"},
+        projects=[
+            {"id": "p", "program": "project_based", "onboarding_hours": 8},
+            {"id": "q", "program": "time_based"},
+        ],
+        specialists=[
+            person("ana", roles=["designer", "developer"], familiar_projects=["q"]),
+            person("bob", cost_per_hour=120, familiar_projects=["p"]),
+        ],
+        workplaces=[
+            {"id": "w", "project": "q", "role": "designer", "hours_per_day": 8,
+             "start": "2027-01-05", "end": "2027-01-05"}
+        ],
+        tasks=[task("t1", 8, min_daily_hours=1), task("t2", 8, min_daily_hours=1)],
+    )  # fmt: skip
+    data, built = _cost_model_at_full_coverage(data_)
+    assert built.ctx.vars.cuts
+    without = lp_bound(built.model, 10, linearize_enforced=False, strengthen=True)
+    with_cuts = lp_bound(
+        built.model, 10, linearize_enforced=False, strengthen=True, cuts=built.ctx.vars.cuts
+    )
+    assert without.value is not None and with_cuts.value is not None
+    assert without.value < 2100 * data.money_scale
+    assert with_cuts.value == pytest.approx(2160 * data.money_scale)
+    eligible = [t.eligible for t in data.targets]
+    by_day = aggregate_bound(data, eligible, "cost", coverage_cap=0, period="day")
+    by_week = aggregate_bound(data, eligible, "cost", coverage_cap=0, period="week")
+    assert by_day == pytest.approx(2160 * data.money_scale)
+    assert by_week is not None and by_week < 2100 * data.money_scale
+    plan = solve_checked(data_)
+    assert plan.status == "optimal"
+    assert plan.objective["cost"] == 2160
+
+
+@pytest.mark.parametrize("seed", [1, 2, 5])
+def test_every_plan_holds_the_cuts_the_lp_relaxation_adds(seed: int) -> None:
+    """The cuts kept for the LP relaxation (a project's hours on a day at most the capacity
+    times the join) hold in the greedy plan and in an improved plan of generated instances."""
+    config = GeneratorConfig(seed=seed, specialists=15, projects=3, days=5, tightness=1.0)
+    instance = load_instance(generate_instance(config))
+    data = build_model_data(instance, compute_eligibility(instance))
+    built = build_model(instance, data=data)
+    cuts = built.ctx.vars.cuts
+    assert cuts
+    greedy = best_greedy(data, ["coverage", "cost"])
+    check_solution(instance, data, greedy)
+    improved, _ = improve(
+        data, greedy, ["coverage", "cost"], time.perf_counter() + 3, workers=2, seed=seed
+    )
+    check_solution(instance, data, improved)
+    for solution in (greedy, improved):
+        values = built.values_of(solution)
+        for variables, coefficients, upper in cuts:
+            load = sum(c * values[v] for v, c in zip(variables, coefficients, strict=True))
+            assert load <= upper + 1e-9
 
 
 def test_strengthening_by_cuts_reaches_the_lp_with_every_implication() -> None:

@@ -287,6 +287,7 @@ def lp_bound(
     linearize_enforced: bool = True,
     interior_fallback: bool = False,
     strengthen: bool = False,
+    cuts: list[tuple[list[int], list[float], float]] | None = None,
     stop: threading.Event | None = None,
 ) -> LpBound:
     """Solve the LP relaxation of ``model`` (with its current objective).
@@ -305,7 +306,9 @@ def lp_bound(
     (:func:`_strengthened`); the bound is the strongest reached. Measured on the medium
     instance's cost relaxation (coverage at most 258, one core): 729,628 in 5.0 s without
     them, 737,676 in 18.6 s with them from the start (the implications ``fill -> joins`` and
-    ``assignee -> joins`` raise it: onboarding is paid on whole joins the more).
+    ``assignee -> joins`` raise it: onboarding is paid on whole joins the more). ``cuts``
+    (rows ``sum(coefficient x variable) <= upper`` over the model's variable indices that every
+    plan holds, :attr:`allocator.model.variables.Variables.cuts`) join those rounds.
     """
     started = time.perf_counter()
     apart = _Rows() if strengthen and not linearize_enforced else None
@@ -319,6 +322,9 @@ def lp_bound(
         )
     except TimeoutError as reason:
         return LpBound(None, str(reason), time.perf_counter() - started)
+    if apart is not None:
+        for variables, coefficients, upper in cuts or []:
+            apart.linear(variables, coefficients, -INF, upper)
     scale = model.proto.objective.scaling_factor or 1.0
     seconds = time.perf_counter() - started  # reading the model counts in the time limit
     methods: list[tuple[LpMethod, float]] = (

@@ -42,6 +42,7 @@ def add(ctx: Context) -> None:
     for s, _ in data.settled_joins:
         joined[s] += 1
     work = _work(ctx) if ctx.tighten else {}
+    days = _day_work(ctx) if ctx.tighten and not ctx.guards.explain else {}
     for (s, p), items in indicators.items():
         limit = specialists[s].max_projects
         if (s, p) in data.settled_joins or (limit is None and not data.onboarding(s, p)):
@@ -56,6 +57,7 @@ def add(ctx: Context) -> None:
             expr = cp_model.LinearExpr.weighted_sum([x for _, x in terms], [c for c, _ in terms])
             ctx.model.add(expr <= most * join)
         by_specialist[s].append(join)
+    _day_cuts(ctx, days)
     for s, joins in by_specialist.items():
         limit = specialists[s].max_projects
         if limit is not None and len(joins) > limit - joined[s]:
@@ -76,3 +78,40 @@ def _work(ctx: Context) -> dict[tuple[int, int], tuple[list[tuple[int, cp_model.
         terms[s, data.targets[k].project].append((1, hours))
     most = most_on_project(data)
     return {pair: (items, most[pair]) for pair, items in terms.items()}
+
+
+def _day_work(ctx: Context) -> dict[tuple[int, int, int], list[tuple[int, cp_model.IntVar]]]:
+    """Per (specialist, project, day): the terms of the quarter-hours worked there."""
+    data, v = ctx.data, ctx.vars
+    terms: dict[tuple[int, int, int], list[tuple[int, cp_model.IntVar]]] = defaultdict(list)
+    for (s, w), fill in v.fill.items():
+        t = data.targets[w]
+        for d in t.eligible[s]:
+            terms[s, t.project, d].append((t.daily_q, fill))
+    for (s, k, d), hours in v.hours.items():
+        terms[s, data.targets[k].project, d].append((1, hours))
+    return terms
+
+
+def _day_cuts(
+    ctx: Context, days: dict[tuple[int, int, int], list[tuple[int, cp_model.IntVar]]]
+) -> None:
+    """The cuts "the hours of ``s`` on project ``p`` on day ``d`` are at most ``s``'s
+    capacity that day times ``joins[s, p]``" (:attr:`Variables.cuts`), where two targets or
+    more of ``p`` share the day. Every plan holds them; the LP relaxation adds those its
+    optimum breaks (:func:`allocator.model.relaxation.lp_bound`). Measured on the medium
+    instance's cost relaxation (coverage at most 248, all other implications in from the
+    start): 738,668 without them, 744,458 with them."""
+    data, v = ctx.data, ctx.vars
+    for (s, p, d), terms in days.items():
+        join = v.joins.get((s, p))
+        if join is None or len(terms) < 2:
+            continue
+        cap = min(data.capacity_q[s] - data.busy_q.get((s, d), 0), v.most(terms))
+        v.cuts.append(
+            (
+                [x.index for _, x in terms] + [join.index],
+                [float(c) for c, _ in terms] + [-float(cap)],
+                0.0,
+            )
+        )
