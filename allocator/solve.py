@@ -51,6 +51,7 @@ from allocator.greedy import best_greedy
 from allocator.lns import improve, searchable
 from allocator.model.aggregate import CapBound, Period, aggregate_bound, cost_bound_under_cap
 from allocator.model.build import BuiltModel, build_model
+from allocator.model.constraints.max_projects import day_cuts
 from allocator.model.data import (
     QUARTER,
     ModelData,
@@ -527,7 +528,7 @@ class _Relaxations:
             # the implications onto the joins raise the cost bound only (medium: coverage
             # 212 either way, in 11.7 s without and 42 s with them)
             strengthen=self.goal == "cost",
-            cuts=self.built.ctx.vars.cuts,
+            cuts=day_cuts(self.built.ctx) if self.goal == "cost" else None,
             stop=self.stop,
         )
 

@@ -26,6 +26,7 @@ from allocator.lns import improve
 from allocator.model import aggregate
 from allocator.model.aggregate import Period, aggregate_bound, cost_bound_under_cap
 from allocator.model.build import BuiltModel, build_model
+from allocator.model.constraints.max_projects import day_cuts
 from allocator.model.data import QUARTER, ModelData, build_model_data
 from allocator.model.relaxation import CUT_GAIN_ENOUGH, lp_bound, rounded_up
 from allocator.model.solution import evaluate
@@ -261,11 +262,10 @@ def test_a_days_work_on_a_project_pays_its_whole_onboarding_in_the_bounds() -> N
         tasks=[task("t1", 8, min_daily_hours=1), task("t2", 8, min_daily_hours=1)],
     )  # fmt: skip
     data, built = _cost_model_at_full_coverage(data_)
-    assert built.ctx.vars.cuts
+    cuts = day_cuts(built.ctx)
+    assert cuts
     without = lp_bound(built.model, 10, linearize_enforced=False, strengthen=True)
-    with_cuts = lp_bound(
-        built.model, 10, linearize_enforced=False, strengthen=True, cuts=built.ctx.vars.cuts
-    )
+    with_cuts = lp_bound(built.model, 10, linearize_enforced=False, strengthen=True, cuts=cuts)
     assert without.value is not None and with_cuts.value is not None
     assert without.value < 2100 * data.money_scale
     assert with_cuts.value == pytest.approx(2160 * data.money_scale)
@@ -287,7 +287,7 @@ def test_every_plan_holds_the_cuts_the_lp_relaxation_adds(seed: int) -> None:
     instance = load_instance(generate_instance(config))
     data = build_model_data(instance, compute_eligibility(instance))
     built = build_model(instance, data=data)
-    cuts = built.ctx.vars.cuts
+    cuts = day_cuts(built.ctx)
     assert cuts
     greedy = best_greedy(data, ["coverage", "cost"])
     check_solution(instance, data, greedy)

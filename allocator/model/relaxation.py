@@ -308,7 +308,7 @@ def lp_bound(
     them, 737,676 in 18.6 s with them from the start (the implications ``fill -> joins`` and
     ``assignee -> joins`` raise it: onboarding is paid on whole joins the more). ``cuts``
     (rows ``sum(coefficient x variable) <= upper`` over the model's variable indices that every
-    plan holds, :attr:`allocator.model.variables.Variables.cuts`) join those rounds.
+    plan holds, :func:`allocator.model.constraints.max_projects.day_cuts`) join those rounds.
     """
     started = time.perf_counter()
     apart = _Rows() if strengthen and not linearize_enforced else None

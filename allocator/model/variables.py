@@ -48,9 +48,6 @@ class Variables:
     )  # per project: (quarter-hours coefficient, in-house, var)
     spend: list[Term] = field(default_factory=list)  # money units: (rate x coefficient, var)
     upper: dict[int, int] = field(default_factory=dict)  # variable index -> upper bound
-    # rows "sum(coefficient x variable) <= upper" that every plan holds but the model leaves
-    # out, for its LP relaxation only: (variable indices, coefficients, upper)
-    cuts: list[tuple[list[int], list[float], float]] = field(default_factory=list)
     # indicators made for a goal: (var, sources, k) with var = 1 iff >= k sources are positive
     indicators: list[tuple[cp_model.IntVar, list[cp_model.IntVar], int]] = field(
         default_factory=list
