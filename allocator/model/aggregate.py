@@ -43,7 +43,7 @@ import highspy
 import numpy as np
 
 from allocator.model.data import ModelData, in_house_share, most_on_project
-from allocator.model.relaxation import INF, Cuts, cut_rounds, lp_solver
+from allocator.model.relaxation import INF, Rows, cut_rounds, lp_solver, separator
 
 
 class _Lp:
@@ -339,19 +339,19 @@ class _Joins:
         terms[column] = terms.get(column, 0.0) + hours
         dates.update(days)
 
-    def links(self) -> Links:
+    def links(self) -> Rows:
         """The cuts ``sum(hours x column) <= upper x join`` that hold in every plan: per
         column (its upper bound), and per (specialist, project, period) with two columns or
         more, whose hours there are at most the specialist's capacity on the days the
         project's columns span in the period."""
-        rows: list[tuple[list[int], list[float], int, float]] = [
-            ([column], [1.0], join, upper) for column, join, upper in self.implied
-        ]
+        rows = Rows()
+        for column, join, upper in self.implied:
+            rows.linear([column, join], [1.0, -upper], -INF, 0.0)
         for (s, p, _), (terms, dates) in self.periods.items():
             if len(terms) > 1:
                 upper = float(self.data.capacity_q[s] * len(dates))
-                rows.append((list(terms), list(terms.values()), self.columns[s, p], upper))
-        return Links.of(rows)
+                rows.linear([*terms, self.columns[s, p]], [*terms.values(), -upper], -INF, 0.0)
+        return rows
 
 
 def _share(
@@ -372,7 +372,7 @@ def _solve(
     offset: float,
     time_limit: float,
     stop: threading.Event | None,
-    links: Links,
+    links: Rows,
     dual_of: object | None = None,
 ) -> tuple[float, float] | None:
     """The LP's optimum, raised by :func:`_separate`, and the magnitude of the dual of row
@@ -408,7 +408,7 @@ def _solve(
     row = rows.index(dual_of) if dual_of in lp.row_bounds else None
     optimum = (float(solver.getInfo().objective_function_value), _dual(solver, row))
     left = time_limit - (time.perf_counter() - started)
-    if not len(links) or len(lp.cost) > SEPARATION_MAX_COLUMNS:
+    if not links.lower or len(lp.cost) > SEPARATION_MAX_COLUMNS:
         return optimum
     return _separate(solver, optimum, links, left, stop, row)
 
@@ -418,62 +418,10 @@ def _dual(solver: highspy.Highs, row: int | None) -> float:
     return 0.0 if row is None else abs(float(solver.getSolution().row_dual[row]))
 
 
-@dataclass(frozen=True)
-class Links:
-    """Cut rows ``sum(coefficient x column) <= upper x join``, stored flat: row ``r`` has the
-    entries ``start[r]:start[r + 1]`` of ``column`` and ``coefficient``."""
-
-    start: np.ndarray
-    column: np.ndarray
-    coefficient: np.ndarray
-    join: np.ndarray
-    upper: np.ndarray
-
-    @classmethod
-    def of(cls, rows: list[tuple[list[int], list[float], int, float]]) -> Links:
-        """From ``(columns, coefficients, join, upper)`` per row."""
-        sizes = [len(columns) for columns, _, _, _ in rows]
-        return cls(
-            np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64),
-            np.array([c for columns, _, _, _ in rows for c in columns], dtype=np.int32),
-            np.array([c for _, coefficients, _, _ in rows for c in coefficients]),
-            np.array([join for _, _, join, _ in rows], dtype=np.int32),
-            np.array([upper for _, _, _, upper in rows]),
-        )
-
-    def __len__(self) -> int:
-        return len(self.join)
-
-    def broken(self, x: np.ndarray, skip: np.ndarray) -> np.ndarray:
-        """The rows not in ``skip`` (a mask) that the point ``x`` breaks."""
-        row_of = np.repeat(np.arange(len(self)), np.diff(self.start))
-        load = np.bincount(row_of, self.coefficient * x[self.column], minlength=len(self))
-        slack = 1e-6 * np.maximum(self.upper, 1.0)
-        return np.flatnonzero((load > self.upper * x[self.join] + slack) & ~skip)
-
-    def cuts(self, rows: np.ndarray) -> Cuts:
-        """``rows`` as HiGHS rows ``sum(coefficient x column) - upper x join <= 0``."""
-        index: list[np.ndarray] = []
-        value: list[np.ndarray] = []
-        for r in rows:
-            piece = slice(self.start[r], self.start[r + 1])
-            index.append(np.append(self.column[piece], self.join[r]))
-            value.append(np.append(self.coefficient[piece], -self.upper[r]))
-        sizes = np.array([len(entries) for entries in index])
-        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int32)
-        return (
-            np.full(len(rows), -INF),
-            np.zeros(len(rows)),
-            starts,
-            np.concatenate(index).astype(np.int32),
-            np.concatenate(value),
-        )
-
-
 def _separate(
     solver: highspy.Highs,
     found: tuple[float, float],
-    links: Links,
+    links: Rows,
     time_limit: float,
     stop: threading.Event | None,
     row: int | None = None,
@@ -483,15 +431,8 @@ def _separate(
     :func:`~allocator.model.relaxation.cut_rounds` for at most ``time_limit`` seconds (a
     round gaining less than :data:`SEPARATION_MIN_GAIN` ends them); the last optimum reached
     is returned, with the dual of ``row`` there."""
-    added = np.zeros(len(links), dtype=bool)
-
-    def broken(x: np.ndarray) -> Cuts | None:
-        rows = links.broken(x, added)
-        if len(rows) == 0:
-            return None
-        added[rows] = True
-        return links.cuts(rows)
-
-    for raised in cut_rounds(solver, found[0], broken, time_limit, stop, SEPARATION_MIN_GAIN):
+    for raised in cut_rounds(
+        solver, found[0], separator(links), time_limit, stop, SEPARATION_MIN_GAIN
+    ):
         found = (raised, _dual(solver, row))
     return found

@@ -50,7 +50,7 @@ def rounded_up(value: float) -> int:
     return math.ceil(value - max(0.05, 1e-6 * abs(value)))
 
 
-class _Rows:
+class Rows:
     def __init__(self) -> None:
         self.start = [0]
         self.index: list[int] = []
@@ -153,7 +153,7 @@ def _bound(value: int) -> float:
     return float(value)
 
 
-def _enforced(rows: _Rows, ct: Any, e: int, lower: np.ndarray, upper: np.ndarray) -> None:
+def _enforced(rows: Rows, ct: Any, e: int, lower: np.ndarray, upper: np.ndarray) -> None:
     if ct.has_bool_and():
         for lit in ct.bool_and.literals:  # e -> lit:  lit - e >= 0
             rows.add([lit, e], 0, INF, [1.0, -1.0])
@@ -183,7 +183,7 @@ def to_highs(
     linearize_enforced: bool = True,
     deadline: float | None = None,
     stop: threading.Event | None = None,
-    enforced_apart: _Rows | None = None,
+    enforced_apart: Rows | None = None,
 ) -> highspy.HighsLp:
     """The model (with its current objective) as a HiGHS model.
 
@@ -219,7 +219,7 @@ def to_highs(
             holes.append((i, float(domain[2]), float(domain[3])))
         elif exact and len(domain) > 2:
             raise ValueError(f"variable {i} has a domain the MIP export does not handle")
-    rows = _Rows()
+    rows = Rows()
     apart = None if exact or linearize_enforced else enforced_apart
     for i, ct in enumerate(proto.constraints):
         check(i)
@@ -311,7 +311,7 @@ def lp_bound(
     plan holds, :func:`allocator.model.constraints.max_projects.day_cuts`) join those rounds.
     """
     started = time.perf_counter()
-    apart = _Rows() if strengthen and not linearize_enforced else None
+    apart = Rows() if strengthen and not linearize_enforced else None
     try:
         lp = to_highs(
             model,
@@ -360,26 +360,9 @@ Cuts = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 CUT_GAIN_ENOUGH = 1e-5  # a round of cuts raising the bound by less ends the strengthening
 
 
-def _strengthened(
-    solver: highspy.Highs,
-    rows: _Rows,
-    found: LpBound,
-    time_limit: float,
-    scale: float,
-    stop: threading.Event | None,
-) -> LpBound:
-    """``found`` (the optimum ``solver`` holds) strengthened by ``rows`` as cuts: the rows
-    its optimum violates are added and the LP solved again from the optimal basis, until
-    none is violated or ``time_limit`` seconds have passed. Every optimum on the way is a
-    bound (a row only cuts off part of the relaxation); the last one is returned.
-
-    Measured on the medium instance's cost relaxation (coverage at most 258, idle core, the
-    first optimum 729,628 in 3.3 s): rounds of 168, 106 and 48 rows reach 735,517, 737,325
-    and 737,646 in 1.2, 2.5 and 3.5 s more, then stop at 737,670 (next rounds gain less than
-    :data:`CUT_GAIN_ENOUGH`); all 3,876 rows added at once reach 737,676 in the same 3.5 s,
-    and nothing before. Under a solve's load the first optimum may leave little time: each
-    round's bound then counts."""
-    started = time.perf_counter()
+def separator(rows: Rows) -> Callable[[np.ndarray], Cuts | None]:
+    """A function giving, for a point ``x`` (a value per column), the ``rows`` it breaks
+    (by more than 1e-6) that it has not given before, as HiGHS rows; ``None`` when none."""
     start = np.array(rows.start)
     index = np.array(rows.index, dtype=np.int32)
     value = np.array(rows.value)
@@ -397,6 +380,31 @@ def _strengthened(
         taken = np.concatenate(pieces)
         offsets = np.cumsum([0] + [len(piece) for piece in pieces[:-1]]).astype(np.int32)
         return lower[chosen], upper[chosen], offsets, index[taken], value[taken]
+
+    return violated
+
+
+def _strengthened(
+    solver: highspy.Highs,
+    rows: Rows,
+    found: LpBound,
+    time_limit: float,
+    scale: float,
+    stop: threading.Event | None,
+) -> LpBound:
+    """``found`` (the optimum ``solver`` holds) strengthened by ``rows`` as cuts: the rows
+    its optimum violates are added and the LP solved again from the optimal basis, until
+    none is violated or ``time_limit`` seconds have passed. Every optimum on the way is a
+    bound (a row only cuts off part of the relaxation); the last one is returned.
+
+    Measured on the medium instance's cost relaxation (coverage at most 258, idle core, the
+    first optimum 729,628 in 3.3 s): rounds of 168, 106 and 48 rows reach 735,517, 737,325
+    and 737,646 in 1.2, 2.5 and 3.5 s more, then stop at 737,670 (next rounds gain less than
+    :data:`CUT_GAIN_ENOUGH`); all 3,876 rows added at once reach 737,676 in the same 3.5 s,
+    and nothing before. Under a solve's load the first optimum may leave little time: each
+    round's bound then counts."""
+    started = time.perf_counter()
+    violated = separator(rows)
 
     best, best_values = found.value, found.values
     if best is not None and best_values is not None:
