@@ -899,3 +899,40 @@ def test_rounds_of_a_window_of_dates_keep_every_rule_on_a_long_horizon() -> None
     after, final = evaluate(data, found), evaluate(data, cheaper)
     assert (final["coverage"], final["cost"]) <= (after["coverage"], after["cost"])
     _checked(instance, data, cheaper)
+
+
+def test_a_seed_searched_in_vain_is_drawn_less_until_its_work_changes() -> None:
+    instance = _instance(SHAPES[0])
+    data = build_model_data(instance, compute_eligibility(instance))
+    start = best_greedy(data, ["coverage", "cost"])
+    search = lns._Search(data, start, ["coverage", "cost"], None)
+    round_ = search.draw(random.Random(3))
+    assert round_ is not None and round_.seed is not None and round_.freed
+    k = round_.seed
+    for searched in range(1, 10):  # each round in vain halves its seed's weight, to a floor
+        with search.lock:
+            search.finish(round_, proven=True)
+            search.in_flight.append(round_.freed)
+        expected = max(lns.SEED_FLOOR, lns.SEED_DAMPING**searched)
+        assert search.damping[k] == pytest.approx(expected)
+    alone = [t.index == k for t in data.targets]  # damped, but still drawn
+    assert lns._seed(data, search.plan, "cost", alone, random.Random(0), search.damping) == k
+    # a better plan lands: every target whose work it moves is worth seeding again
+    found, _ = improve(data, start, ["coverage", "cost"], time.perf_counter() + 2)
+    _checked(instance, data, found)
+    before, after = evaluate(data, start), evaluate(data, found)
+    assert [after["coverage"], after["cost"]] < [before["coverage"], before["cost"]]
+    everyone = set(range(len(data.capacity_q)))
+    res = search.plan.residual(everyone)
+    local = {w: i for i, w in enumerate(res.origin)}
+    part = Solution(
+        {local[w]: s for w, s in found.fills.items()},
+        {(s, local[t], d): q for (s, t, d), q in found.hours.items()},
+    )
+    delta = [after[g] - before[g] for g in ("coverage", "cost")]
+    search.damping = [lns.SEED_FLOOR] * len(data.targets)
+    whole = lns._Round(0, everyone, {t.project for t in data.targets}, seed=k)
+    assert search.commit(whole, lns._Change(res, part, delta)) is not None
+    worked = {row[1] for row in start.rows(data)} | {row[1] for row in found.rows(data)}
+    for t in data.targets:
+        assert search.damping[t.index] == (1.0 if t.index in worked else lns.SEED_FLOOR)
