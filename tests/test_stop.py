@@ -13,10 +13,11 @@ from allocator import SolveOptions, check_plan, load_instance, solve
 from allocator.eligibility import compute_eligibility
 from allocator.generate import GeneratorConfig, generate_instance
 from allocator.greedy import best_greedy, greedy_solution
+from allocator.model import relaxation
 from allocator.model.aggregate import aggregate_bound
 from allocator.model.build import build_model
 from allocator.model.data import build_model_data
-from allocator.model.relaxation import lp_bound, lp_solver, to_highs
+from allocator.model.relaxation import lp_bound, lp_solver, run, to_highs
 from allocator.plan import build_plan
 
 
@@ -114,8 +115,53 @@ def test_a_set_stop_ends_the_relaxations() -> None:
     eligible = [t.eligible for t in data.targets]
     assert aggregate_bound(data, eligible, "coverage", stop=threading.Event()) is not None
     assert aggregate_bound(data, eligible, "coverage", stop=stop) is None
-    # HiGHS itself asks at its interrupt checks
+    # interior point: HiGHS itself asks at its interrupt checks
+    solver = lp_solver(30, "ipm", stop=stop)
+    solver.passModel(to_highs(built.model))
+    run(solver, stop)
+    assert solver.getModelStatus() == highspy.HighsModelStatus.kInterrupt
+    # simplex: no slice starts once it is set
     solver = lp_solver(30, stop=stop)
     solver.passModel(to_highs(built.model))
-    solver.run()
-    assert solver.getModelStatus() == highspy.HighsModelStatus.kInterrupt
+    run(solver, stop)
+    assert solver.getModelStatus() != highspy.HighsModelStatus.kOptimal
+
+
+def test_a_simplex_in_slices_ends_at_the_optimum_of_one_run(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # each slice goes on from the basis the last one stopped at: the optimum is the same,
+    # and a stop set meanwhile ends the slices
+    instance = load_instance(_instance(7, specialists=40, days=15))
+    built = build_model(instance)
+    built.model.minimize(built.goal("coverage"))  # about 2 800 iterations, 0.3 s
+    lp = to_highs(built.model)
+    whole = lp_solver(60)
+    whole.passModel(lp)
+    whole.run()
+    assert whole.getModelStatus() == highspy.HighsModelStatus.kOptimal
+    optimum = whole.getInfo().objective_function_value
+    monkeypatch.setattr(relaxation, "SIMPLEX_SLICE", 0.02)
+    runs: list[float] = []
+    sliced = lp_solver(60, stop=threading.Event())
+    original = sliced.run
+
+    def counted() -> highspy.HighsStatus:
+        runs.append(sliced.getRunTime())
+        return original()
+
+    sliced.run = counted  # type: ignore[method-assign]
+    sliced.passModel(lp)
+    run(sliced, threading.Event())
+    assert len(runs) > 1  # it was sliced
+    assert sliced.getModelStatus() == highspy.HighsModelStatus.kOptimal
+    assert sliced.getInfo().objective_function_value == pytest.approx(optimum, rel=1e-9)
+    assert sliced.getOptionValue("time_limit")[1] == 60  # restored
+    stop = threading.Event()
+    stopped = lp_solver(60, stop=stop)
+    stopped.passModel(lp)
+    timer = threading.Timer(0.01, stop.set)
+    timer.start()
+    run(stopped, stop)
+    timer.join()
+    assert stopped.getModelStatus() != highspy.HighsModelStatus.kOptimal

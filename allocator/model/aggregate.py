@@ -43,7 +43,7 @@ import highspy
 import numpy as np
 
 from allocator.model.data import ModelData, in_house_share, most_on_project
-from allocator.model.relaxation import INF, Rows, cut_rounds, lp_solver, separator
+from allocator.model.relaxation import INF, Rows, cut_rounds, lp_solver, run, separator
 
 
 class _Lp:
@@ -402,7 +402,7 @@ def _solve(
     started = time.perf_counter()
     solver = lp_solver(time_limit, stop=stop)  # dual simplex: faster than interior point here
     solver.passModel(model)
-    solver.run()
+    run(solver, stop)
     if solver.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         return None
     row = rows.index(dual_of) if dual_of in lp.row_bounds else None
