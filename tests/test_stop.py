@@ -6,6 +6,7 @@ import threading
 import time
 
 import highspy
+import numpy as np
 import pytest
 from conftest import solve_module
 
@@ -115,53 +116,80 @@ def test_a_set_stop_ends_the_relaxations() -> None:
     eligible = [t.eligible for t in data.targets]
     assert aggregate_bound(data, eligible, "coverage", stop=threading.Event()) is not None
     assert aggregate_bound(data, eligible, "coverage", stop=stop) is None
-    # interior point: HiGHS itself asks at its interrupt checks
-    solver = lp_solver(30, "ipm", stop=stop)
-    solver.passModel(to_highs(built.model))
-    run(solver, stop)
-    assert solver.getModelStatus() == highspy.HighsModelStatus.kInterrupt
-    # simplex: no slice starts once it is set
-    solver = lp_solver(30, stop=stop)
-    solver.passModel(to_highs(built.model))
-    run(solver, stop)
-    assert solver.getModelStatus() != highspy.HighsModelStatus.kOptimal
+    # no run starts once it is set
+    for method in ("simplex", "ipm"):
+        solver = lp_solver(30, method, stop=stop)
+        solver.passModel(to_highs(built.model))
+        run(solver, stop)
+        assert solver.getModelStatus() != highspy.HighsModelStatus.kOptimal
 
 
-def test_a_simplex_in_slices_ends_at_the_optimum_of_one_run(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    # each slice goes on from the basis the last one stopped at: the optimum is the same,
-    # and a stop set meanwhile ends the slices
+def _slow_lp() -> highspy.HighsLp:
+    """The coverage LP of a 40-specialist instance (about 2 800 simplex iterations)."""
     instance = load_instance(_instance(7, specialists=40, days=15))
     built = build_model(instance)
-    built.model.minimize(built.goal("coverage"))  # about 2 800 iterations, 0.3 s
-    lp = to_highs(built.model)
-    whole = lp_solver(60)
-    whole.passModel(lp)
-    whole.run()
+    built.model.minimize(built.goal("coverage"))
+    return to_highs(built.model)
+
+
+def test_interior_point_ends_soon_after_the_stop_is_set() -> None:
+    lp = _slow_lp()
+    stop = threading.Event()
+    solver = lp_solver(60, "ipm", stop=stop)
+    solver.passModel(lp)
+    timer = threading.Timer(0.01, stop.set)  # at HiGHS's interrupt checks
+    timer.start()
+    run(solver, stop)
+    timer.join()
+    assert solver.getModelStatus() == highspy.HighsModelStatus.kInterrupt
+
+
+def test_a_simplex_from_a_basis_in_slices_ends_at_the_optimum_of_one_run(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # a round of cuts is solved again from the last basis in slices, each going on from
+    # where the last stopped: its optimum is a one-shot solve's; a stop set meanwhile ends it
+    lp = _slow_lp()
+    first = lp_solver(60)
+    first.passModel(lp)
+    first.run()
+    assert first.getModelStatus() == highspy.HighsModelStatus.kOptimal
+    x = np.array(first.getSolution().col_value)
+    # rows its optimum breaks: every column above an hour at most half of it
+    cols = np.flatnonzero(x > 1)
+    assert len(cols) > 10
+
+    def resolved(stop: threading.Event | None) -> tuple[highspy.Highs, list[float]]:
+        solver = lp_solver(60, stop=stop)
+        solver.passModel(lp)
+        solver.run()  # the first solve, whole
+        runs: list[float] = []
+        original = solver.run
+
+        def counted() -> highspy.HighsStatus:
+            runs.append(solver.getRunTime())
+            return original()
+
+        solver.run = counted  # type: ignore[method-assign]
+        n = len(cols)
+        lower = np.full(n, -highspy.kHighsInf)
+        solver.addRows(n, lower, x[cols] / 2, n, np.arange(n), cols, np.ones(n))
+        run(solver, stop)
+        return solver, runs
+
+    whole, _ = resolved(None)
     assert whole.getModelStatus() == highspy.HighsModelStatus.kOptimal
     optimum = whole.getInfo().objective_function_value
-    monkeypatch.setattr(relaxation, "SIMPLEX_SLICE", 0.02)
-    runs: list[float] = []
-    sliced = lp_solver(60, stop=threading.Event())
-    original = sliced.run
-
-    def counted() -> highspy.HighsStatus:
-        runs.append(sliced.getRunTime())
-        return original()
-
-    sliced.run = counted  # type: ignore[method-assign]
-    sliced.passModel(lp)
-    run(sliced, threading.Event())
+    assert optimum > first.getInfo().objective_function_value  # the rows bind
+    monkeypatch.setattr(relaxation, "SIMPLEX_SLICE", 0.05)  # its 0.4 s in slices
+    sliced, runs = resolved(threading.Event())
     assert len(runs) > 1  # it was sliced
     assert sliced.getModelStatus() == highspy.HighsModelStatus.kOptimal
     assert sliced.getInfo().objective_function_value == pytest.approx(optimum, rel=1e-9)
     assert sliced.getOptionValue("time_limit")[1] == 60  # restored
     stop = threading.Event()
-    stopped = lp_solver(60, stop=stop)
-    stopped.passModel(lp)
-    timer = threading.Timer(0.01, stop.set)
+    timer = threading.Timer(0.0, stop.set)
     timer.start()
-    run(stopped, stop)
+    stopped, _ = resolved(stop)
     timer.join()
     assert stopped.getModelStatus() != highspy.HighsModelStatus.kOptimal

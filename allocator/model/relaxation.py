@@ -119,18 +119,45 @@ def lp_solver(
     simplex (0.35 s against 1.1 s; 1 s against 5 s). Interior point serves only for a bound, so
     it runs without the vertex crossover; its value is then :func:`lowered` to stay a bound.
 
-    With ``stop``, the solve ends (not optimal) soon after the event is set, provided it is
-    run by :func:`run`. Simplex then runs without presolve, in slices of
-    :data:`SIMPLEX_SLICE` seconds that go on from the basis where the last one stopped, the
-    event read between two; interior point asks at its interrupt checks, a Python callback
-    at each of its (few) iterations.
+    With ``stop``, the solve ends (not optimal) soon after the event is set, when it is run
+    by :func:`run`.
     """
     solver = quiet_highs()
     solver.setOptionValue("output_flag", False)
     solver.setOptionValue("time_limit", float(time_limit))
-    if stop is not None and method == "simplex":
-        solver.setOptionValue("presolve", "off")  # else a slice starts over
-    elif stop is not None:
+    if method == "ipm":
+        solver.setOptionValue("solver", "ipm")
+        solver.setOptionValue("run_crossover", "off")
+    return solver
+
+
+# Seconds a simplex run again from a basis (a round of cuts) goes between two reads of its
+# stop event (see run). Not HiGHS's interrupt callback: it is called at every simplex
+# iteration and takes the GIL each time, and beside busy Python threads (the neighbourhood
+# search) each wait lasts up to the interpreter's switch interval (5 ms). Measured on the
+# medium instance's cost relaxation per day at the coverage bound (a first solve and five
+# rounds of cuts), beside a thread looping in Python: more than 60 s with the callback, 43 s
+# with it on the first solve only, 8.2 s without (5.4 s alone). A first simplex solve runs
+# whole: it is presolved, and a slice would start it over (large, over the horizon: 13.4 s
+# presolved, no answer in 100 s in slices without presolve). Each slice starts with a fresh
+# factorisation of the basis, so slices must be long beside it: a 0.4 s re-solve of a
+# 40-specialist coverage LP takes 0.8 s in slices of 0.05 s, and never ends in ones of 5 ms.
+SIMPLEX_SLICE = 2.0
+
+
+def run(solver: highspy.Highs, stop: threading.Event | None) -> None:
+    """``solver.run()`` for an :func:`lp_solver`, up to its time limit (in HiGHS's run time,
+    which adds up over runs), but not started once ``stop`` is set. With ``stop``, interior
+    point ends soon after it is set, at HiGHS's interrupt checks (a callback at each of its
+    few iterations), and a simplex from a basis in slices of :data:`SIMPLEX_SLICE` seconds,
+    each going on from where the last one stopped; a first simplex solve runs to its end or
+    its time limit. A run that ends so is not optimal."""
+    if stop is None:
+        solver.run()
+        return
+    if stop.is_set():
+        return
+    if solver.getOptionValue("solver")[1] == "ipm":
         event = stop
 
         def interrupt(e: Any) -> None:
@@ -138,34 +165,18 @@ def lp_solver(
                 e.interrupt()
 
         solver.cbIpmInterrupt += interrupt
-    if method == "ipm":
-        solver.setOptionValue("solver", "ipm")
-        solver.setOptionValue("run_crossover", "off")
-    return solver
-
-
-# Seconds a simplex with a stop event runs between two reads of it (see lp_solver). Not a
-# callback at every iteration: that callback takes the GIL at each of them, and beside busy
-# Python threads (the neighbourhood search) each wait lasts up to the interpreter's switch
-# interval (5 ms). Measured on the medium instance's cost relaxation per day at the coverage
-# bound, beside a thread looping in Python: 5.7 s without the callback, more than 60 s with
-# it; in slices 6.7 s (it runs without presolve, 5.8 s alone with it). The whole model's
-# cost LP with its cuts: 12.1 s with presolve, 13.2 s without.
-SIMPLEX_SLICE = 2.0
-
-
-def run(solver: highspy.Highs, stop: threading.Event | None) -> None:
-    """``solver.run()`` for an :func:`lp_solver` made with the same ``stop``: up to its time
-    limit (in HiGHS's run time, which adds up over runs), a simplex in slices that end soon
-    after ``stop`` is set (it then stops with the time limit's status)."""
-    limit = float(solver.getOptionValue("time_limit")[1])
-    if stop is None or solver.getOptionValue("solver")[1] == "ipm":
+        try:
+            solver.run()
+        finally:
+            solver.cbIpmInterrupt -= interrupt
+        return
+    if not solver.getBasis().valid:
         solver.run()
         return
+    limit = float(solver.getOptionValue("time_limit")[1])
     try:
         while not stop.is_set():
-            now = solver.getRunTime()
-            solver.setOptionValue("time_limit", min(limit, now + SIMPLEX_SLICE))
+            solver.setOptionValue("time_limit", min(limit, solver.getRunTime() + SIMPLEX_SLICE))
             solver.run()
             if (
                 solver.getModelStatus() != highspy.HighsModelStatus.kTimeLimit
