@@ -118,7 +118,7 @@ def test_a_set_stop_ends_the_relaxations() -> None:
     assert aggregate_bound(data, eligible, "coverage", stop=stop) is None
     # no run starts once it is set
     for method in ("simplex", "ipm"):
-        solver = lp_solver(30, method, stop=stop)
+        solver = lp_solver(30, method)
         solver.passModel(to_highs(built.model))
         run(solver, stop)
         assert solver.getModelStatus() != highspy.HighsModelStatus.kOptimal
@@ -135,7 +135,7 @@ def _slow_lp() -> highspy.HighsLp:
 def test_interior_point_ends_soon_after_the_stop_is_set() -> None:
     lp = _slow_lp()
     stop = threading.Event()
-    solver = lp_solver(60, "ipm", stop=stop)
+    solver = lp_solver(60, "ipm")
     solver.passModel(lp)
     timer = threading.Timer(0.01, stop.set)  # at HiGHS's interrupt checks
     timer.start()
@@ -160,7 +160,7 @@ def test_a_simplex_from_a_basis_in_slices_ends_at_the_optimum_of_one_run(
     assert len(cols) > 10
 
     def resolved(stop: threading.Event | None) -> tuple[highspy.Highs, list[float]]:
-        solver = lp_solver(60, stop=stop)
+        solver = lp_solver(60)
         solver.passModel(lp)
         solver.run()  # the first solve, whole
         runs: list[float] = []

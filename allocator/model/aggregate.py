@@ -400,7 +400,7 @@ def _solve(
     model.a_matrix_.value_ = np.array(value)
     model.offset_ = offset
     started = time.perf_counter()
-    solver = lp_solver(time_limit, stop=stop)  # dual simplex: faster than interior point here
+    solver = lp_solver(time_limit)  # dual simplex: faster than interior point here
     solver.passModel(model)
     run(solver, stop)
     if solver.getModelStatus() != highspy.HighsModelStatus.kOptimal:

@@ -108,9 +108,7 @@ LP_BOUND_MARGIN = 1e-6
 LpMethod = Literal["simplex", "ipm"]
 
 
-def lp_solver(
-    time_limit: float, method: LpMethod = "simplex", stop: threading.Event | None = None
-) -> highspy.Highs:
+def lp_solver(time_limit: float, method: LpMethod = "simplex") -> highspy.Highs:
     """A quiet HiGHS for the relaxations: dual simplex, or interior point without crossover.
 
     Measured on generated instances: the coverage relaxation of tight ones is many times faster
@@ -119,8 +117,7 @@ def lp_solver(
     simplex (0.35 s against 1.1 s; 1 s against 5 s). Interior point serves only for a bound, so
     it runs without the vertex crossover; its value is then :func:`lowered` to stay a bound.
 
-    With ``stop``, the solve ends (not optimal) soon after the event is set, when it is run
-    by :func:`run`.
+    Run it with :func:`run`, which a stop event can end.
     """
     solver = quiet_highs()
     solver.setOptionValue("output_flag", False)
@@ -383,7 +380,7 @@ def lp_bound(
     for method, budget in methods:
         if stop is not None and stop.is_set():
             break
-        solver = lp_solver(max(0.1, budget - seconds), method, stop)
+        solver = lp_solver(max(0.1, budget - seconds), method)
         solver.passModel(lp)
         run(solver, stop)
         status = solver.modelStatusToString(solver.getModelStatus())
