@@ -890,8 +890,15 @@ def test_rounds_of_a_window_of_dates_keep_every_rule_on_a_long_horizon() -> None
     assert len(data.dates) >= lns.WINDOW_HORIZON * lns.WINDOW_DAYS
     start = best_greedy(data, ["coverage", "cost"])
     before = evaluate(data, start)
-    found, stats = improve(data, start, ["coverage"], time.perf_counter() + 4, workers=2)
-    assert stats.windows > 0 and stats.window_improving > 0, stats
+    found, windows, improving = start, 0, 0
+    for seed in range(3):  # a loaded machine searches fewer rounds in 4 s: go on from there
+        found, stats = improve(
+            data, found, ["coverage"], time.perf_counter() + 4, workers=2, seed=seed
+        )
+        windows, improving = windows + stats.windows, improving + stats.window_improving
+        if improving:
+            break
+    assert windows > 0 and improving > 0, stats
     assert evaluate(data, found)["coverage"] < before["coverage"]
     _checked(instance, data, found)
     cheaper, stats = improve(data, found, ["coverage", "cost"], time.perf_counter() + 3, workers=2)
