@@ -81,6 +81,14 @@ HAND_OVER_TIME_SHARE = 0.25
 GREEDY_TIME_SHARE = 0.2  # the greedy variants start within this share of the time limit
 LP_MAX_VARIABLES = 400_000  # larger models skip the LP relaxation (its solve would not pay)
 LP_TIME_SHARE = 0.25  # at most this share of a stage's time goes to the LP relaxation
+# A cost stage whose bound the coverage stage computed (the aggregated relaxation, see
+# _early_cost_bound) solves the whole model's LP only with at least this many seconds per
+# variable: its cost LP with cuts takes 12 s of an idle core on the medium instance (39 210
+# variables), about 16 s beside the search. In 30 s solves it got 7.6-8.7 s and ended below
+# the bound at hand (729,000-738,000 against 740,954) in all but one of 13 runs (741,843),
+# taking a core from the cost search: seven runs without it ended at 769,600-774,600 (mean
+# 771,100), seven with it at 770,600-779,800 (mean 774,200).
+LP_SECONDS_PER_VARIABLE = 4e-4
 # ... or this share when the relaxations run while the neighbourhoods search: they take a
 # third of two cores, not the whole stage (large, cost: the aggregated relaxation needs 7 s
 # alone, more than 9 s beside the search, and ran out of its 25 %)
@@ -511,11 +519,17 @@ class _Relaxations:
         return rounded_up(early.at(cap * QUARTER)) / self.data.goal_scale(self.goal)
 
     def _lp(self, time_limit: float) -> None:
-        """The LP relaxation of the whole model, in ``time_limit`` seconds."""
+        """The LP relaxation of the whole model, in ``time_limit`` seconds; skipped when the
+        bound computed in the coverage stage is known and that time is short of
+        :data:`LP_SECONDS_PER_VARIABLE` per variable."""
         if self.built is None or self.goal == "stability" or self.stop.is_set():
             return
         if time_limit < 0.1:
             self.lp = LpBound(None, "no time left", 0.0)
+            return
+        variables = len(self.built.model.proto.variables)
+        if self._early() is not None and time_limit < LP_SECONDS_PER_VARIABLE * variables:
+            self.lp = LpBound(None, "skipped: too little time to better the bound at hand", 0.0)
             return
         self.lp = lp_bound(
             self.built.model,

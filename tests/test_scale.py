@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import time
+from concurrent.futures import Future
 from typing import Any
 
 import pytest
@@ -24,7 +25,7 @@ from allocator.generate import GeneratorConfig, generate_instance
 from allocator.greedy import best_greedy
 from allocator.lns import improve
 from allocator.model import aggregate
-from allocator.model.aggregate import Period, aggregate_bound, cost_bound_under_cap
+from allocator.model.aggregate import CapBound, Period, aggregate_bound, cost_bound_under_cap
 from allocator.model.build import BuiltModel, build_model
 from allocator.model.constraints.max_projects import day_cuts
 from allocator.model.data import QUARTER, ModelData, build_model_data
@@ -121,6 +122,40 @@ def test_a_stage_bound_is_rounded_up_to_the_goals_units() -> None:
     report = check_plan(instance, plan)
     assert report.ok, report.violations
     assert 576 / QUARTER <= plan.bound["coverage"] <= report.objective["coverage"]
+
+
+def test_a_cost_stage_with_its_bound_at_hand_skips_the_lp_that_has_no_time_to_better_it() -> None:
+    instance = load_instance(
+        generate_instance(
+            GeneratorConfig(seed=4, specialists=20, projects=3, days=5, tightness=1.0)
+        )
+    )
+    data = build_model_data(instance, compute_eligibility(instance))
+    built = build_model(instance, data=data)
+    unrestricted = [t.eligible for t in data.targets]
+    coverage = aggregate_bound(data, unrestricted, "coverage")
+    assert coverage is not None
+    cap = math.ceil(coverage) + 40  # a coverage reached (model units)
+    built.model.add(built.goal("coverage") <= cap)
+    built.model.minimize(built.goal("cost"))
+    early: Future[CapBound | None] = Future()
+    early.set_result(cost_bound_under_cap(data, unrestricted, cap))
+    stages = [solve_module.StageResult("coverage", "FEASIBLE", cap / QUARTER, None, 1.0)]
+    needed = solve_module.LP_SECONDS_PER_VARIABLE * len(built.model.proto.variables)
+
+    def relaxations(time_limit: float, bound: Future[CapBound | None] | None) -> Any:
+        found = solve_module._Relaxations(
+            data, built, "cost", unrestricted, stages, cut=False, stop=None, early=bound
+        )
+        found.solve(time_limit)
+        return found
+
+    short = relaxations(needed / 2, early)
+    assert short.lp.value is None and "skipped" in short.lp.status
+    assert short.valid is not None and short.valid > 0  # the bound at hand stands
+    assert short.floor == pytest.approx(short.valid * data.goal_scale("cost"))
+    assert relaxations(needed + 5, early).lp.value is not None  # time enough: solved
+    assert relaxations(needed / 2, None).lp.value is not None  # no bound at hand: solved
 
 
 def test_candidate_restriction_keeps_plans_valid(monkeypatch: pytest.MonkeyPatch) -> None:
