@@ -81,6 +81,10 @@ HAND_OVER_TIME_SHARE = 0.25
 GREEDY_TIME_SHARE = 0.2  # the greedy variants start within this share of the time limit
 LP_MAX_VARIABLES = 400_000  # larger models skip the LP relaxation (its solve would not pay)
 LP_TIME_SHARE = 0.25  # at most this share of a stage's time goes to the LP relaxation
+# ... or this share when the relaxations run while the neighbourhoods search: they take a
+# third of two cores, not the whole stage (large, cost: the aggregated relaxation needs 7 s
+# alone, more than 9 s beside the search, and ran out of its 25 %)
+LP_TIME_SHARE_MEANWHILE = 0.6
 # A cost stage whose bound the coverage stage computed (the aggregated relaxation, see
 # _early_cost_bound) solves the whole model's LP only with at least this many seconds per
 # variable: its cost LP with cuts takes 12 s of an idle core on the medium instance (39 210
@@ -89,10 +93,6 @@ LP_TIME_SHARE = 0.25  # at most this share of a stage's time goes to the LP rela
 # taking a core from the cost search: seven runs without it ended at 769,600-774,600 (mean
 # 771,100), seven with it at 770,600-779,800 (mean 774,200).
 LP_SECONDS_PER_VARIABLE = 4e-4
-# ... or this share when the relaxations run while the neighbourhoods search: they take a
-# third of two cores, not the whole stage (large, cost: the aggregated relaxation needs 7 s
-# alone, more than 9 s beside the search, and ran out of its 25 %)
-LP_TIME_SHARE_MEANWHILE = 0.6
 # Above this many variables: skip probing and symmetry in presolve, and on few cores give every
 # worker to large-neighbourhood search (the full-search LP worker neither proves nor improves
 # there in useful time; the HiGHS relaxation supplies the bound instead).
