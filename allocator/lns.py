@@ -194,12 +194,12 @@ def _seed(
         weights = split
     else:
         weights = list(plan.money)
-    if sum(w for w, ok in zip(weights, freeable, strict=True) if ok) <= 0:
-        return None
-    damped = [
+    damped = [  # (a damping is never 0)
         float(w) * (1.0 if damping is None else damping[k]) if freeable[k] else 0.0
         for k, w in enumerate(weights)
     ]
+    if sum(damped) <= 0:
+        return None
     return rng.choices(range(len(data.targets)), weights=damped)[0]
 
 

@@ -100,14 +100,16 @@ def test_an_lp_bound_is_rounded_up_past_the_solvers_tolerances_only() -> None:
     assert rounded_up(2.6e6 + 1.0) == 2.6e6 - 1  # 1e-6 of it: a bound, if a weaker one
 
 
+def _five_days() -> dict[str, object]:
+    """20 specialists, 3 projects, 5 days, demand equal to capacity (seed 4)."""
+    config = GeneratorConfig(seed=4, specialists=20, projects=3, days=5, tightness=1.0)
+    return generate_instance(config)
+
+
 def test_a_stage_bound_is_rounded_up_to_the_goals_units() -> None:
     # the model LP bounds this instance's coverage by 575.2 weighted quarter-hours, which are
     # integers: the stage's bound is 576 of them (the aggregated relaxation gives 572.8)
-    instance = load_instance(
-        generate_instance(
-            GeneratorConfig(seed=4, specialists=20, projects=3, days=5, tightness=1.0)
-        )
-    )
+    instance = load_instance(_five_days())
     data = build_model_data(instance, compute_eligibility(instance))
     built = build_model(instance, data=data)
     built.model.minimize(built.goal("coverage"))
@@ -125,11 +127,7 @@ def test_a_stage_bound_is_rounded_up_to_the_goals_units() -> None:
 
 
 def test_a_cost_stage_with_its_bound_at_hand_skips_the_lp_that_has_no_time_to_better_it() -> None:
-    instance = load_instance(
-        generate_instance(
-            GeneratorConfig(seed=4, specialists=20, projects=3, days=5, tightness=1.0)
-        )
-    )
+    instance = load_instance(_five_days())
     data = build_model_data(instance, compute_eligibility(instance))
     built = build_model(instance, data=data)
     unrestricted = [t.eligible for t in data.targets]

@@ -106,6 +106,7 @@ LP_BOUND_MARGIN = 1e-6
 
 
 LpMethod = Literal["simplex", "ipm"]
+Cut = tuple[list[int], list[float], float]  # a row sum(coefficient x variable) <= upper
 
 
 def lp_solver(time_limit: float, method: LpMethod = "simplex") -> highspy.Highs:
@@ -331,7 +332,7 @@ def lp_bound(
     linearize_enforced: bool = True,
     interior_fallback: bool = False,
     strengthen: bool = False,
-    cuts: list[tuple[list[int], list[float], float]] | None = None,
+    cuts: list[Cut] | None = None,
     stop: threading.Event | None = None,
 ) -> LpBound:
     """Solve the LP relaxation of ``model`` (with its current objective).

@@ -23,6 +23,7 @@ from ortools.sat.python import cp_model
 
 from allocator.model.context import Context
 from allocator.model.data import most_on_project
+from allocator.model.relaxation import Cut
 from allocator.schema import Rule
 
 
@@ -77,9 +78,6 @@ def _work(ctx: Context) -> dict[tuple[int, int], tuple[list[tuple[int, cp_model.
         terms[s, data.targets[k].project].append((1, hours))
     most = most_on_project(data)
     return {pair: (items, most[pair]) for pair, items in terms.items()}
-
-
-Cut = tuple[list[int], list[float], float]  # variable indices, coefficients, upper
 
 
 def day_cuts(ctx: Context) -> list[Cut]:
