@@ -60,7 +60,13 @@ from allocator.model.data import (
 )
 from allocator.model.flow import coverage_flow_bound
 from allocator.model.relaxation import LpBound, lp_bound, rounded_up
-from allocator.model.solution import Solution, cost_slack, evaluate, read_solution
+from allocator.model.solution import (
+    Solution,
+    cost_slack,
+    evaluate,
+    holds_locks,
+    read_solution,
+)
 from allocator.model.variables import count_variables
 from allocator.moves import finish_short, hand_over
 from allocator.plan import build_plan, empty_plan
@@ -377,11 +383,12 @@ def _stopped_early(
     """Stopped before CP-SAT found a plan: keep the greedy plan when it is surely valid.
 
     The greedy planner keeps every hard rule but fixed assignments and required items, so
-    its plan stands when the instance has neither; otherwise there is no plan.
+    its plan stands when it keeps those too (:func:`holds_locks`); otherwise there is no
+    plan.
     """
     stats["stopped"] = "before the search found a plan"
     wall = time.perf_counter() - started
-    if has_locked_items(instance):
+    if not holds_locks(data, hint):
         return empty_plan(instance, "unknown", wall, stats)
     stages: list[tuple[str, float | None, float | None]] = [(g, None, None) for g in order]
     plan = build_plan(data, hint, stages=stages, complete=False, wall_seconds=0.0, statistics=stats)
@@ -670,7 +677,8 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Plan:
     variables = count_variables(data)
     lns = variables > LNS_MIN_VARIABLES
     provable = variables < PROOF_VARIABLES
-    locked = has_locked_items(instance)
+    # fixed or required items the greedy plan breaks: CP-SAT must find a first valid plan
+    locked = has_locked_items(instance) and not holds_locks(data, first_hint)
     built: BuiltModel | None = None
     # the whole model serves CP-SAT (small models; a first valid plan with locked items;
     # stability against a previous plan) and the LP bound; without them the neighbourhoods

@@ -11,8 +11,10 @@ import pytest
 
 from allocator import Plan, SolveOptions, check_plan, load_instance, solve
 from allocator.check import CheckReport
+from allocator.eligibility import compute_eligibility
 from allocator.generate import GeneratorConfig
-from allocator.model.data import ModelData
+from allocator.greedy import best_greedy
+from allocator.model.data import QUARTER, ModelData, build_model_data
 from allocator.model.solution import Solution
 from allocator.plan import build_plan
 from allocator.schema import Instance
@@ -122,3 +124,25 @@ def check_solution(instance: Instance, data: ModelData, solution: Solution) -> C
     for goal, value in report.objective.items():
         assert plan.objective[goal] == pytest.approx(value, abs=0.01), goal
     return report
+
+
+def greedy_worked_task(data: dict[str, Any]) -> dict[str, Any]:
+    """A task row the greedy plan of instance ``data`` works: a fixed assignment of it
+    (specialist, task, date, hours) that the greedy plan keeps."""
+    instance = load_instance(data)
+    model_data = build_model_data(instance, compute_eligibility(instance))
+    solution = best_greedy(model_data, list(instance.objective.order))
+    (s, k, d), q = min(solution.hours.items())
+    return {
+        "specialist": instance.specialists[s].id,
+        "task": model_data.targets[k].target.id,
+        "date": model_data.dates[d].isoformat(),
+        "hours": q / QUARTER,
+    }
+
+
+def greedy_breaking_lock(data: dict[str, Any]) -> dict[str, Any]:
+    """A fixed assignment the greedy plan of instance ``data`` breaks: a quarter-hour less
+    on one of its task rows (a solve must then find a first valid plan with CP-SAT)."""
+    lock = greedy_worked_task(data)
+    return {**lock, "hours": lock["hours"] - 0.25}

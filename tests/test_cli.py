@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import INSTANCES, instance_dict, person, task
+from conftest import INSTANCES, greedy_breaking_lock, instance_dict, person, task
 
 from allocator import Plan, check_plan, load_instance_file
 from allocator.generate import GeneratorConfig, generate_instance
@@ -426,9 +426,9 @@ def test_a_time_limit_that_is_not_a_number_of_seconds_exits_2(seconds: str) -> N
 
 
 def test_a_tiny_time_limit_gives_no_plan_and_exit_4(tmp_path: Path) -> None:
-    # a required item: the greedy plan (kept when the search finds nothing) may break it
-    config = GeneratorConfig(seed=1, specialists=80, projects=6, days=10, required_fraction=0.2)
-    data = generate_instance(config)
+    # a lock the greedy plan (kept when the search finds nothing) breaks
+    data = generate_instance(GeneratorConfig(seed=1, specialists=80, projects=6, days=10))
+    data["fixed"] = [greedy_breaking_lock(data)]
     plan_path = tmp_path / "plan.json"
     result = run(
         "solve", write(tmp_path / "big.json", data), "-q", "-o", plan_path,

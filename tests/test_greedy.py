@@ -9,7 +9,7 @@ from allocator import check_plan, load_instance
 from allocator.eligibility import compute_eligibility
 from allocator.greedy import best_greedy, greedy_solution
 from allocator.model.data import QUARTER, ModelData, build_model_data
-from allocator.model.solution import Solution, evaluate, unmet_quarters
+from allocator.model.solution import Solution, evaluate, holds_locks, unmet_quarters
 from allocator.plan import build_plan
 
 WEEK = {"start": "2027-01-04", "end": "2027-01-08"}
@@ -113,3 +113,70 @@ def test_ranking_by_money_is_exact_for_the_largest_costs_and_efforts() -> None:
     plan = build_plan(data, solution, stages=[], complete=False, wall_seconds=0, statistics={})
     report = check_plan(instance, plan)
     assert report.ok, report.violations
+
+
+@pytest.mark.parametrize(
+    ("locks", "holds"),
+    [
+        ({}, True),
+        ({"required": ["seat"]}, True),
+        ({"required": ["seat", "t"]}, True),
+        ({"fixed": [{"specialist": "c", "workplace": "seat"}]}, True),
+        ({"fixed": [{"specialist": "c", "workplace": "seat", "date": "2027-01-05"}]}, True),
+        (
+            {"fixed": [{"specialist": "c", "workplace": "seat", "date": "2027-01-05", "hours": 6}]},
+            True,
+        ),
+        (
+            {"fixed": [{"specialist": "c", "workplace": "seat", "date": "2027-01-05", "hours": 5}]},
+            False,
+        ),
+        ({"fixed": [{"specialist": "e", "task": "t"}]}, True),
+        ({"fixed": [{"specialist": "e", "task": "t", "hours": 40}]}, True),
+        ({"fixed": [{"specialist": "e", "task": "t", "hours": 39}]}, False),
+        ({"fixed": [{"specialist": "e", "task": "t", "date": "2027-01-06", "hours": 8}]}, True),
+        ({"fixed": [{"specialist": "e", "task": "t", "date": "2027-01-06", "hours": 7}]}, False),
+        (
+            {
+                "fixed": [
+                    {"specialist": "c", "workplace": "seat"},
+                    {"specialist": "c", "task": "t", "hours": 40},  # 2 h a day left
+                ]
+            },
+            False,
+        ),
+    ],
+)
+def test_holds_locks_tells_whether_a_plan_keeps_the_fixed_and_required_items(
+    locks: dict[str, list[object]], holds: bool
+) -> None:
+    # the roomy plan: c fills the seat (6 h a day), e does all of t (8 h a day, 40 h)
+    data_dict = _one_seat_task()
+    for item in (*data_dict["workplaces"], *data_dict["tasks"]):  # type: ignore[misc]
+        item["required"] = item["id"] in locks.get("required", [])
+    data_dict["fixed"] = locks.get("fixed", [])
+    instance = load_instance(data_dict)
+    data = build_model_data(instance, compute_eligibility(instance))
+    roomy = greedy_solution(data, roomy=True)
+    assert holds_locks(data, roomy) is holds
+    # the independent checker agrees: the plan keeps every rule, or breaks a lock only
+    plan = build_plan(data, roomy, stages=[], complete=False, wall_seconds=0, statistics={})
+    report = check_plan(instance, plan)
+    assert report.ok is holds, report.violations
+    assert {v.rule for v in report.violations} <= {"fixed", "required"}
+
+
+def test_holds_locks_sees_a_required_item_short_of_its_hours() -> None:
+    data_dict = _one_seat_task()
+    data_dict["workplaces"][0]["required"] = True  # type: ignore[index]
+    data_dict["tasks"][0]["required"] = True  # type: ignore[index]
+    instance = load_instance(data_dict)
+    data = build_model_data(instance, compute_eligibility(instance))
+    solution = greedy_solution(data, roomy=True)
+    check_solution(instance, data, solution)
+    assert holds_locks(data, solution)
+    day = next(iter(solution.hours))
+    short_task = Solution(dict(solution.fills), dict(solution.hours))
+    del short_task.hours[day]  # a day of t undone
+    assert not holds_locks(data, short_task)
+    assert not holds_locks(data, Solution({}, dict(solution.hours)))  # the seat unfilled

@@ -16,7 +16,15 @@ import random
 import time
 
 import pytest
-from conftest import check_solution, config_of, instance_dict, person, solve_module, task
+from conftest import (
+    check_solution,
+    config_of,
+    greedy_breaking_lock,
+    instance_dict,
+    person,
+    solve_module,
+    task,
+)
 from ortools.sat.python import cp_model
 from rich.console import Console
 
@@ -30,7 +38,13 @@ from allocator.model.aggregate import aggregate_bound
 from allocator.model.build import BuiltModel, build_model
 from allocator.model.data import ModelData, build_model_data
 from allocator.model.neighbourhood import Change, Incumbent, Residual, residual
-from allocator.model.solution import Solution, evaluate, read_solution
+from allocator.model.solution import (
+    Solution,
+    evaluate,
+    holds_locks,
+    read_solution,
+    unmet_quarters,
+)
 from allocator.model.variables import count_variables
 from allocator.plan import build_plan
 from allocator.schema import Instance, Plan
@@ -177,25 +191,39 @@ def test_the_search_never_moves_a_fixed_specialist() -> None:
     _checked(locked, data, found)
 
 
+@pytest.mark.parametrize("greedy_breaks", [False, True], ids=["greedy-keeps", "greedy-breaks"])
 @pytest.mark.parametrize("whole_first", [False, True], ids=["neighbourhoods", "cp-sat-first"])
 def test_solve_by_neighbourhoods_keeps_locked_and_required_items(
-    whole_first: bool, monkeypatch: pytest.MonkeyPatch
+    whole_first: bool, greedy_breaks: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # neighbourhoods only (as above 20k variables), or CP-SAT on the whole model first (as
-    # between 5k and 20k); with required items both start from CP-SAT's first valid plan
+    # between 5k and 20k); they start from the greedy plan when it keeps the required items
+    # and fixed assignments, else from CP-SAT's first valid plan
     monkeypatch.setattr(solve_module, "LNS_MIN_VARIABLES", 10**9 if whole_first else 0)
     monkeypatch.setattr(solve_module, "PROOF_VARIABLES", 0)
-    instance = _instance(SHAPES[0], required_fraction=0.2)
+    raw = generate_instance(config_of(SHAPES[0], 0.2 if greedy_breaks else 0.0))
+    if greedy_breaks:
+        raw["fixed"] = [greedy_breaking_lock(raw)]
+    else:  # required: a few tasks the greedy plan does in full
+        free = load_instance(raw)
+        free_data = build_model_data(free, compute_eligibility(free))
+        unmet = unmet_quarters(free_data, best_greedy(free_data, ["coverage", "cost"]))
+        done = {t.target.id for t in free_data.tasks if unmet[t.index] == 0}
+        for item in [t for t in raw["tasks"] if t["id"] in done][:5]:
+            item["required"] = True
+    instance = load_instance(raw)
     assert any(t.required for t in instance.tasks) or any(w.required for w in instance.workplaces)
+    data = build_model_data(instance, compute_eligibility(instance))
+    greedy_plan = best_greedy(data, ["coverage", "cost", "stability"])
+    assert holds_locks(data, greedy_plan) is not greedy_breaks
     plan = solve(instance, SolveOptions(time_limit=8, workers=2))
     assert plan.status in ("optimal", "feasible"), plan.explanation
     report = check_plan(instance, plan)
     assert report.ok, report.violations
     for goal, value in report.objective.items():
         assert plan.objective[goal] == pytest.approx(value, abs=0.01), goal
-    data = build_model_data(instance, compute_eligibility(instance))
-    greedy = evaluate(data, best_greedy(data, ["coverage", "cost", "stability"]))
-    assert plan.objective["coverage"] <= greedy["coverage"]
+    if not greedy_breaks:  # (else the greedy plan is no valid plan to compare with)
+        assert plan.objective["coverage"] <= evaluate(data, greedy_plan)["coverage"]
     stages = plan.statistics["stages"]
     assert [s["goal"] for s in stages] == ["coverage", "cost", "stability"]
     assert sum(s["neighbourhoods"] for s in stages) > 0, stages

@@ -8,7 +8,7 @@ import time
 import highspy
 import numpy as np
 import pytest
-from conftest import solve_module
+from conftest import greedy_breaking_lock, greedy_worked_task, solve_module
 
 from allocator import SolveOptions, check_plan, load_instance, solve
 from allocator.eligibility import compute_eligibility
@@ -51,9 +51,26 @@ def test_stop_before_the_search_keeps_the_greedy_plan() -> None:
     assert check_plan(instance, plan).ok
 
 
-def test_stop_before_the_search_with_locked_items_gives_no_plan() -> None:
+def test_stop_before_the_search_keeps_a_greedy_plan_that_keeps_the_locked_items() -> None:
     data = _instance(5)
-    data["tasks"][0]["required"] = True  # type: ignore[index]
+    lock = greedy_worked_task(data)
+    specialist, task = lock["specialist"], lock["task"]
+    for item in data["tasks"]:  # type: ignore[attr-defined]
+        item["required"] = item["id"] == task
+    data["fixed"] = [{"specialist": specialist, "task": task}]
+    instance = load_instance(data)
+    stop = threading.Event()
+    stop.set()
+    plan = solve(instance, SolveOptions(time_limit=30, workers=2, stop=stop))
+    assert plan.status == "feasible" and plan.statistics["stopped"]
+    report = check_plan(instance, plan)
+    assert report.ok, report.violations
+    assert not [u for u in plan.unmet if u.task == task]
+
+
+def test_stop_before_the_search_with_locked_items_the_greedy_plan_breaks_gives_no_plan() -> None:
+    data = _instance(5)
+    data["fixed"] = [greedy_breaking_lock(data)]
     instance = load_instance(data)
     stop = threading.Event()
     stop.set()

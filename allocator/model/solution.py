@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from allocator.model.data import QUARTER, ModelData, previous_plan
+from allocator.model.data import QUARTER, ModelData, previous_plan, quarters
 from allocator.model.variables import Variables
 
 
@@ -44,6 +44,52 @@ def unmet_quarters(data: ModelData, solution: Solution) -> list[int]:
     for _, k, _, q in solution.rows(data):
         done[k] += q
     return [t.demand_q - done[t.index] for t in data.targets]
+
+
+def holds_locks(data: ModelData, solution: Solution) -> bool:
+    """Whether ``solution`` keeps every fixed assignment (spec rule 8) and every required
+    item (rule 9): the rules a plan made without CP-SAT (the greedy planner's) may break.
+
+    A fixed ``{specialist, workplace}`` holds when they fill it (and, with ``date``, work it
+    that date; with ``hours``, those are its hours a day); a fixed ``{specialist, task}``
+    when they work on it (on ``date`` if given, exactly ``hours`` that date, or over the task
+    without a date). A required workplace is filled with no unmet hours, a required task
+    done in full."""
+    unmet = unmet_quarters(data, solution)
+    for t in data.targets:
+        if t.target.item.required and (
+            unmet[t.index] > 0 or (t.is_workplace and t.index not in solution.fills)
+        ):
+            return False
+    index = data.eligibility.target_index
+    days = {d: i for i, d in enumerate(data.dates)}
+    worked: dict[tuple[int, int], dict[int, int]] = {  # a fixed task's pair: day -> hours
+        (data.specialist_index[f.specialist], index["task", f.task]): {}
+        for f in data.instance.fixed
+        if f.task is not None
+    }
+    for (s, k, d), q in solution.hours.items():
+        if q > 0 and (s, k) in worked:
+            worked[s, k][d] = q
+    for item in data.instance.fixed:
+        s = data.specialist_index[item.specialist]
+        day = None if item.date is None else days.get(item.date, -1)
+        hours = None if item.hours is None else quarters(item.hours)
+        if item.workplace is not None:
+            t = data.targets[index["workplace", item.workplace]]
+            if solution.fills.get(t.index) != s or (hours is not None and hours != t.daily_q):
+                return False
+            if day is not None and day not in t.eligible.get(s, []):
+                return False
+            continue
+        mine = worked[s, index["task", item.task or ""]]
+        if not mine:
+            return False
+        if day is not None and (day not in mine or hours not in (None, mine[day])):
+            return False
+        if day is None and hours is not None and sum(mine.values()) != hours:
+            return False
+    return True
 
 
 def evaluate(data: ModelData, solution: Solution, *, stable: bool = True) -> dict[str, float]:
