@@ -362,6 +362,13 @@ def solve_command(
             out.print(_unmet_table(plan))
         for line in plan.explanation:
             out.print(f"[red]{_plain(line)}[/]")
+    if plan.status == "unknown":
+        limit = time_limit if time_limit is not None else instance.solver.time_limit_seconds
+        console.print(
+            f"[red]no plan within the time limit[/] ({limit:g} s, {plan.wall_seconds:g} s "
+            "spent): the fixed assignments and required items need a first plan from the "
+            "solver; give it a longer --time-limit"
+        )
     if not report.ok:
         for violation in report.violations:
             console.print(f"[red]check failed[/] {violation.rule}: {_plain(violation.message)}")

@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 from fastapi.openapi.utils import get_openapi
+from fastapi_offline import FastAPIOffline
 
 from api.core.config import Settings
 from api.errors import install_error_handlers
@@ -76,7 +77,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             await run_in_threadpool(_stop, app)
 
-    app = FastAPI(
+    # the docs pages' Swagger UI and ReDoc assets are served from the package, not a CDN
+    app = FastAPIOffline(
         title="allocator",
         version="0.1.0",
         description=DESCRIPTION,

@@ -113,6 +113,21 @@ def test_openapi_documents_every_route_with_the_demo_example(client: TestClient)
 # ----------------------------------------------------------------------------- validate
 
 
+@pytest.mark.parametrize("page", ["/docs", "/redoc"])
+def test_the_docs_pages_load_their_assets_from_the_server_not_a_cdn(
+    client: TestClient, page: str
+) -> None:
+    response = client.get(page)
+    assert response.status_code == 200
+    html = response.text
+    assets = re.findall(r'(?:src|href)="([^"]+\.(?:js|css))"', html)
+    assert assets and all(a.startswith("/") and not a.startswith("//") for a in assets), assets
+    assert "cdn" not in html.lower()
+    for asset in assets:  # served here, not empty
+        fetched = client.get(asset)
+        assert fetched.status_code == 200 and len(fetched.content) > 10_000, asset
+
+
 def test_validate_a_valid_instance(client: TestClient) -> None:
     response = client.post("/v1/instances/validate", json=demo())
     assert response.status_code == 200

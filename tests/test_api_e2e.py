@@ -70,9 +70,11 @@ def wait_gone(database_url: str, timeout: float = 15) -> list[str]:
 
 
 class Server:
-    """``python -m uvicorn api.main:app`` on a fresh port, with its own database."""
+    """``python -m uvicorn api.main:app`` (or, ``as_module``, ``python -m api``) on a fresh
+    port, with its own database."""
 
-    def __init__(self, folder: Path, api_keys: str = "") -> None:
+    def __init__(self, folder: Path, api_keys: str = "", *, as_module: bool = False) -> None:
+        self.as_module = as_module
         self.database_url = f"sqlite:///{folder / 'jobs.db'}"
         self.log = folder / "server.log"
         self.env = {
@@ -87,7 +89,8 @@ class Server:
     def start(self) -> None:
         port = free_port()
         self.url = f"http://127.0.0.1:{port}"
-        command = [sys.executable, "-m", "uvicorn", "api.main:app"]
+        command = [sys.executable, "-m", "api" if self.as_module else "uvicorn"]
+        command += [] if self.as_module else ["api.main:app"]
         command += ["--host", "127.0.0.1", "--port", str(port)]
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
@@ -121,6 +124,20 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+
+def test_python_m_api_serves_on_the_host_and_port_given(tmp_path: Path) -> None:
+    server = Server(tmp_path, as_module=True)
+    server.start()  # waits for /readyz on the port given with --port
+    try:
+        with server.client() as client:
+            assert "<html" in client.get("/").text.lower()
+            data = demo()
+            response = client.post("/v1/solve", json=data, params={"time_limit": 5})
+            assert response.status_code == 200, response.text
+            checked(data, response.json())
+    finally:
+        server.stop()
 
 
 def test_a_session_over_http(tmp_path: Path) -> None:

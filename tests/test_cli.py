@@ -437,6 +437,8 @@ def test_a_tiny_time_limit_gives_no_plan_and_exit_4(tmp_path: Path) -> None:
     if result.returncode == 0:
         pytest.skip("this machine found a plan within the smallest time slice")
     assert result.returncode == 4, output(result)
+    assert "no plan within the time limit (0.001 s" in " ".join(result.stderr.split())
+    assert "longer --time-limit" in " ".join(result.stderr.split())
     plan = read_plan(plan_path)
     assert plan.status == "unknown" and plan.assignments == []
     assert check_plan(load_instance_file(tmp_path / "big.json"), plan).ok
