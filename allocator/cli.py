@@ -407,14 +407,25 @@ def check(
         out.print(_problems_table(error.problems))
         raise typer.Exit(Exit.INVALID) from None
     report = check_plan(instance, plan)
-    table = Table(title="recomputed objective", title_justify="left")
+    table = Table(title="objective", title_justify="left")
     table.add_column("goal")
-    table.add_column("value", justify="right")
+    table.add_column("recomputed", justify="right")
+    table.add_column("the plan says", justify="right")
+    table.add_column("bound", justify="right")
     for goal, value in report.objective.items():
-        table.add_row(goal, f"{value:,.2f}")
+        said, bound = plan.objective.get(goal), plan.bound.get(goal)
+        table.add_row(
+            goal,
+            f"{value:,.2f}",
+            "-" if said is None else f"{said:,.2f}",
+            "-" if bound is None else f"{bound:,.2f}",
+        )
     out.print(table)
     if report.ok:
-        out.print("[green]the plan satisfies every hard rule[/]")
+        out.print(
+            "[green]the plan satisfies every hard rule[/], and its objective values, bound, "
+            "gap, unmet hours and KPIs agree with the instance"
+        )
         return
     for violation in report.violations:
         out.print(f"[red]{violation.rule}[/]: {_plain(violation.message)}")

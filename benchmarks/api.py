@@ -45,8 +45,8 @@ from typing import Any
 import httpx
 import pandas as pd
 
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "benchmarks" / "results"
+from benchmarks.common import ROOT, add_out_option
+
 FINISHED = ("done", "failed", "cancelled")
 
 
@@ -364,6 +364,7 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--max-queue", type=int, default=10)
     parser.add_argument("--solves", type=int, default=2)
     parser.add_argument("--burst-timeout", type=float, default=900.0)
+    add_out_option(parser, "api.md")
     args = parser.parse_args(argv)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
 
@@ -402,7 +403,7 @@ def main(argv: list[str]) -> None:
         "`checker_ok`: plans the engine's checker accepts. `jobs_per_s`: jobs done per "
         "second from the first submit to the last job done.\n\n"
     )
-    RESULTS.mkdir(parents=True, exist_ok=True)
+    args.out.mkdir(parents=True, exist_ok=True)
     text = (
         header
         + polls_table.T.rename(columns={0: "value"}).to_markdown()
@@ -410,7 +411,7 @@ def main(argv: list[str]) -> None:
         + burst_table.T.rename(columns={0: "value"}).to_markdown()
         + "\n"
     )
-    (RESULTS / "api.md").write_text(text)
+    (args.out / "api.md").write_text(text)
     print()
     print(polls_table.T.rename(columns={0: "status polls"}).to_string())
     print()

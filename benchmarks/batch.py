@@ -24,7 +24,7 @@ from typing import Any
 
 import pandas as pd
 
-from benchmarks.common import RESULTS, header
+from benchmarks.common import add_out_option, header
 
 SHAPE: dict[str, Any] = {"specialists": 20, "projects": 4, "days": 10}
 
@@ -75,6 +75,7 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--time-limit", type=float, default=2.0)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2])
+    add_out_option(parser, "batch.md")
     args = parser.parse_args(argv)
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="allocator-batch-") as tmp:
@@ -85,7 +86,7 @@ def main(argv: list[str]) -> None:
             rows.append(row)
             print(json.dumps(row), flush=True)
     table = pd.DataFrame(rows)
-    RESULTS.mkdir(parents=True, exist_ok=True)
+    args.out.mkdir(parents=True, exist_ok=True)
     intro = header("Batch benchmark", "batch", argv) + (
         f"{args.count} generated instances of {SHAPE['specialists']} specialists, "
         f"{SHAPE['projects']} projects, "
@@ -95,6 +96,6 @@ def main(argv: list[str]) -> None:
         "wall time on its worker minus its solve time. `batch_overhead_ms`: "
         "(wall × jobs − Σ solve) / instances, start-up and idle slots included.\n\n"
     )
-    (RESULTS / "batch.md").write_text(intro + table.to_markdown(index=False) + "\n")
+    (args.out / "batch.md").write_text(intro + table.to_markdown(index=False) + "\n")
     print()
     print(table.to_string(index=False))

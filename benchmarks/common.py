@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -13,6 +14,17 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
+
+
+def add_out_option(parser: argparse.ArgumentParser, files: str) -> None:
+    """``--out FOLDER`` for a suite's result ``files`` (default :data:`RESULTS`, where the
+    published figures live: a trial run elsewhere leaves them as they are)."""
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=RESULTS,
+        help=f"folder for {files} (default: benchmarks/results, the published figures)",
+    )
 
 
 def header(title: str, suite: str, argv: list[str]) -> str:

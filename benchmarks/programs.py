@@ -26,7 +26,7 @@ import pandas as pd
 from allocator import SolveOptions, check_plan, load_instance, solve
 from allocator.generate import GeneratorConfig, generate_instance
 from allocator.schema import Instance, Plan
-from benchmarks.common import RESULTS, header, pyplot, save_figure
+from benchmarks.common import add_out_option, header, pyplot, save_figure
 
 PROGRAMS = ("time_based", "project_based", "mixed")
 SHARES = (0.0, 0.2, 0.4, 0.6)
@@ -102,7 +102,7 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--days", type=int, default=20)
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--time-limit", type=float, default=20.0)
-    parser.add_argument("--out", type=Path, default=RESULTS)
+    add_out_option(parser, "programs.csv, programs-share.csv and programs.md")
     args = parser.parse_args(argv)
     programs, sweep = run(args.specialists, args.projects, args.days, args.seeds, args.time_limit)
     args.out.mkdir(parents=True, exist_ok=True)

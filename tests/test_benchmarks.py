@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import importlib
 import os
+import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from benchmarks import programs, scaling
+from benchmarks import engine, programs, scaling
+from benchmarks.common import RESULTS
 from benchmarks.peers import suite, timefold_peer
+
+benchmarks_main = importlib.import_module("benchmarks.__main__")
 
 
 def test_programs_suite_smallest_size(tmp_path: Path) -> None:
@@ -49,3 +54,30 @@ def test_peers_suite_smallest_size(tmp_path: Path) -> None:
     text = (tmp_path / "peers.md").read_text()
     assert "## Ours against each peer" in text and "timefold" in text
     assert (tmp_path / "peers.png").stat().st_size > 1000
+
+
+def test_engine_suite_on_the_demo_writes_where_told(tmp_path: Path) -> None:
+    published = RESULTS / "engine.md"
+    before = published.stat().st_mtime_ns if published.exists() else None
+    engine.main(["--instances", "demo", "--time-limit", "3", "--out", str(tmp_path)])
+    table = pd.read_csv(tmp_path / "engine.csv")
+    row = table.iloc[0]
+    assert row["instance"] == "demo" and row["checker"] == "ok"
+    assert 0 <= row["cost_bound"] <= row["cost"]
+    assert row["cost_gap"] == pytest.approx((row["cost"] - row["cost_bound"]) / row["cost"])
+    assert "| demo" in (tmp_path / "engine.md").read_text()
+    # the published figures are left as they were
+    assert (published.stat().st_mtime_ns if published.exists() else None) == before
+
+
+def test_the_suites_are_listed_with_what_they_do(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for argv, code in ((["--help"], 0), ([], 2), (["nope"], 2)):
+        monkeypatch.setattr(sys, "argv", ["python -m benchmarks", *argv])
+        with pytest.raises(SystemExit) as ended:
+            benchmarks_main.main()
+        assert ended.value.code == code
+        text = capsys.readouterr().out
+        for name in benchmarks_main.SUITES:
+            assert f"  {name} " in text, name

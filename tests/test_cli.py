@@ -314,7 +314,12 @@ def test_solve_infeasible_exits_3(tmp_path: Path) -> None:
 def test_check_accepts_the_solved_plan(demo_run: tuple[Path, Path, str]) -> None:
     result = run("check", DEMO, demo_run[0])
     assert result.returncode == 0, output(result)
-    assert "satisfies every hard rule" in result.stdout
+    text = " ".join(result.stdout.split())
+    assert "satisfies every hard rule" in text
+    assert "bound, gap, unmet hours and KPIs agree with the instance" in text
+    plan = read_plan(demo_run[0])
+    cost = next(line for line in result.stdout.splitlines() if "cost" in line)
+    assert cost.count(f"{plan.objective['cost']:,.2f}") >= 2  # recomputed, and as said
 
 
 def _tampered(plan_path: Path, folder: Path, change: Any) -> Path:
