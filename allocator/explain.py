@@ -234,9 +234,10 @@ def unmet_reasons(
             who = data.instance.specialists[filler].id
             reasons.append(f"{who} fills it but is unavailable on {date_ranges(away)}")
         else:
-            if not t.is_workplace and not t.days:
+            if not t.is_workplace and not t.days:  # (so no one is away or busy there)
                 reasons.append("the task's window has no working dates")
-            reasons += _blockers(data, usage, t, unmet_q[t.index], goal_note)
+            else:
+                reasons += _blockers(data, usage, t, unmet_q[t.index], goal_note)
         if t.set_aside:
             reasons.append(
                 f"{t.set_aside} more eligible specialist(s) were left out of this large model "

@@ -21,6 +21,8 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PrivateAttr,
+    ValidatorFunctionWrapHandler,
     model_validator,
 )
 
@@ -175,20 +177,30 @@ class Horizon(Strict):
 
 
 class DateRange(Strict):
-    """An inclusive date range; ``{"date": d}`` is accepted for a single date."""
+    """An inclusive date range; ``{"date": d}`` (or the date alone) is accepted for a single
+    date. :attr:`written` says which form the input used, for error paths."""
 
     start: Day
     end: Day
+    _written: Literal["range", "date", "string"] = PrivateAttr("range")
 
-    @model_validator(mode="before")
+    @model_validator(mode="wrap")
     @classmethod
-    def _single_date(cls, data: Any) -> Any:
+    def _single_date(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> DateRange:
+        written: Literal["range", "date", "string"] = "range"
         if isinstance(data, str):
-            return {"start": data, "end": data}
-        if isinstance(data, dict) and "date" in data and not {"start", "end"} & set(data):
+            written, data = "string", {"start": data, "end": data}
+        elif isinstance(data, dict) and "date" in data and not {"start", "end"} & set(data):
             rest = {key: value for key, value in data.items() if key != "date"}
-            return {**rest, "start": data["date"], "end": data["date"]}
-        return data
+            written, data = "date", {**rest, "start": data["date"], "end": data["date"]}
+        made: DateRange = handler(data)
+        made._written = written
+        return made
+
+    @property
+    def written(self) -> Literal["range", "date", "string"]:
+        """``"range"`` (``start`` and ``end``), ``"date"`` (``{"date": d}``) or ``"string"``."""
+        return self._written
 
 
 class Specialist(Strict):

@@ -522,7 +522,11 @@ def cross_reference_problems(instance: Instance, partial: _Partial | None = None
         if s.sourcing == "in_house" and s.vendor:
             c.add(f"{path}.vendor", "an in-house specialist has no vendor")
         for j, span in c.elements(path, "unavailable", s.unavailable):
-            c.span(f"{path}.unavailable[{j}]", span.start, span.end, "end")
+            where = f"{path}.unavailable[{j}]"
+            if span.written == "range":
+                c.span(where, span.start, span.end, "end")
+            else:  # one date, named as the input wrote it
+                c.date_in_horizon(where + (".date" if span.written == "date" else ""), span.start)
         for j, project in c.elements(path, "familiar_projects", s.familiar_projects):
             c.known(f"{path}.familiar_projects[{j}]", project, projects, "project")
         roles: set[str] = set()

@@ -261,6 +261,33 @@ def test_a_required_task_whose_window_has_no_working_date_says_so() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("leave", "because"),
+    [
+        ([], "the task's window has no working dates"),
+        (
+            [{"start": WEEK[0], "end": WEEK[1]}],
+            "xena is unavailable on every working date of its window",
+        ),
+    ],
+    ids=["window-without-working-dates", "on-leave-all-window"],
+)
+def test_a_fixed_task_that_can_never_be_worked_says_why(leave: list[object], because: str) -> None:
+    # no date on the lock: its window is a holiday, or every working date of it leave
+    holidays = [] if leave else [WEEK[3]]
+    window = (WEEK[0], WEEK[1]) if leave else (WEEK[3], WEEK[3])
+    data = with_decoys(
+        [person("xena", unavailable=leave)],
+        tasks=[task("job", start=window[0], due=window[1])],
+        fixed=[{"specialist": "xena", "task": "job"}],
+        horizon={"start": WEEK[0], "end": WEEK[4], "holidays": holidays},
+    )
+    plan, _ = infeasible(data)
+    assert plan.explanation == [
+        f"this item can never hold: fixed assignment: xena on task job ({because})"
+    ]
+
+
 def test_fixed_fills_that_collide_on_an_exclusive_workplace_say_it_is_exclusive() -> None:
     data = with_decoys(
         [person("xena")],

@@ -567,3 +567,16 @@ def test_busy_specialists_reason() -> None:
     (unmet,) = plan.unmet
     assert unmet.task == "second"
     assert any("a: fully booked" in r for r in unmet.reasons)
+
+
+def test_a_task_whose_window_has_no_working_date_is_unmet_for_that_reason_alone() -> None:
+    # (no one is on leave: the window just holds no working date)
+    data = instance_dict(
+        horizon={"start": WEEK[0], "end": "2027-01-10"},
+        specialists=[person("a")],
+        tasks=[task("sunday", start="2027-01-10", due="2027-01-10"), task("weekday")],
+    )
+    plan = solve_checked(data)
+    (unmet,) = plan.unmet
+    assert unmet.task == "sunday" and unmet.hours == 8
+    assert unmet.reasons == ["the task's window has no working dates"]

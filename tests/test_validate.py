@@ -289,6 +289,18 @@ CASES: list[tuple[str, Callable[[Data], object], str, str]] = [
         "$.specialists[0].unavailable[0].end",
         "outside the horizon",
     ),
+    (  # one date, named as written: once, at its own key
+        "date-unavailable-date",
+        _set((*S0, "unavailable"), [{"date": "2027-03-01"}]),
+        "$.specialists[0].unavailable[0].date",
+        "outside the horizon",
+    ),
+    (
+        "date-unavailable-string",
+        _set((*S0, "unavailable"), ["2027-03-01"]),
+        "$.specialists[0].unavailable[0]",
+        "outside the horizon",
+    ),
     ("date-fixed", _set((*F1, "date"), "2027-03-01"), "$.fixed[1].date", "outside the horizon"),
     # end before start
     ("order-horizon", _set(("horizon", "end"), "2027-01-01"), "$.horizon.end", "before start"),
@@ -793,8 +805,7 @@ def test_a_bad_element_does_not_hide_the_checks_of_its_list() -> None:
         "$.workplaces[0].candidates[0]",
         # the other elements are still checked, at their own indexes
         "$.horizon.holidays[1]",
-        "$.specialists[0].unavailable[1].start",
-        "$.specialists[0].unavailable[1].end",
+        "$.specialists[0].unavailable[1].date",  # (one date: one problem, at its key)
         "$.specialists[0].familiar_projects[0]",
         "$.workplaces[0].candidates[2]",
     ]

@@ -71,6 +71,11 @@ def why_never(ctx: Context, item: Fixed, s: int, k: int, day: int | None) -> str
             return f"{item.specialist} is unavailable on {item.date}"
     if item.hours is not None and t.is_workplace and quarters(item.hours) != t.daily_q:
         return f"the workplace takes {t.daily_q / QUARTER:g} h a day, not {item.hours:g}"
+    period = "period" if t.is_workplace else "window"
+    if not t.days:
+        return f"the {t.target.kind}'s {period} has no working dates"
+    if not set(t.days) & set(data.available[s]):
+        return f"{item.specialist} is unavailable on every working date of its {period}"
     return "the specialist was left out of this large model's candidates"
 
 
