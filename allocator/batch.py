@@ -314,28 +314,33 @@ def collect_inputs(inputs: Sequence[str | Path]) -> list[Path]:
     Raises
     ------
     InputError
-        When an input is neither an existing path nor a pattern matching some file.
+        When an input is neither an existing path nor a pattern matching some file; its
+        message names every such input, one per line.
     """
     found: list[Path] = []
+    problems: list[str] = []
     for raw in inputs:
         path = Path(raw)
         if not str(raw).strip():
-            raise InputError("an input is empty: name a file, a folder or a pattern")
-        if path.is_dir():
+            problems.append("an input is empty: name a file, a folder or a pattern")
+        elif path.is_dir():
             matches = _instance_files(path)
             if not matches:
-                raise InputError(f"{raw}: the folder holds no instance file (*.json)")
+                problems.append(f"{raw}: the folder holds no instance file (*.json)")
+            found.extend(matches)
         elif path.exists():
-            matches = [path]
+            found.append(path)
         elif glob.has_magic(str(raw)):
             matches = [
                 p for p in _matches(str(raw)) if p.is_file() and not p.name.endswith(PLAN_SUFFIX)
             ]
             if not matches:
-                raise InputError(f"{raw}: the pattern matches no instance file")
+                problems.append(f"{raw}: the pattern matches no instance file")
+            found.extend(matches)
         else:
-            raise InputError(f"{raw}: no such file or folder")
-        found.extend(matches)
+            problems.append(f"{raw}: no such file or folder")
+    if problems:
+        raise InputError("\n".join(problems))
     seen: set[Path] = set()
     unique = []
     for path in found:

@@ -530,7 +530,6 @@ def batch_command(
     """
     from allocator import batch
 
-    _check_outputs((outdir, True))
     try:
         items, summarize, title = _batch_items(inputs, scenarios)
     except batch.InputError as error:
@@ -539,6 +538,7 @@ def batch_command(
     except InvalidDocument as error:  # a bad scenario spec or base instance
         console.print(_problems_table(error.problems))
         raise typer.Exit(Exit.INVALID) from None
+    _check_outputs((outdir, True))  # (after the inputs: no folder made for nothing)
     if scheduler is None:
         jobs, workers = batch.default_parallelism(jobs, workers)
         backend = batch.local_backend(jobs)

@@ -554,7 +554,10 @@ def test_a_full_queue_answers_429_with_retry_after(tmp_path: Path) -> None:
         first = submit(client, long_instance(), time_limit=30)
         second = submit(client, long_instance(), time_limit=30)
         response = client.post("/v1/jobs", json=demo())
-        assert_error(response, 429, "queue_full")
+        error = assert_error(response, 429, "queue_full")
+        assert (
+            "the queue is full (1 waiting, the most it holds, beside 1 solving)" in error["message"]
+        )
         assert int(response.headers["retry-after"]) >= 1
         queued = client.post(f"/v1/jobs/{second['id']}/cancel")
         assert queued.status_code == 200 and queued.json()["status"] == "cancelled"

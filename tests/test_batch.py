@@ -608,9 +608,12 @@ def test_the_batch_command(tmp_path: Path) -> None:
     assert forced.returncode == 0, forced.stdout + forced.stderr
     assert "2 instance(s): 2 run now, 0 up to date" in forced.stdout
 
-    missing = run(tmp_path / "nothing-*.json", "-o", outdir)
+    missing = run(tmp_path / "nothing-*.json", tmp_path / "gone.json", "-o", tmp_path / "new")
     assert missing.returncode == 2
-    assert "matches no instance file" in missing.stderr
+    # every unusable input is named, and no output folder is made for nothing
+    assert "nothing-*.json: the pattern matches no instance file" in missing.stderr
+    assert "gone.json: no such file or folder" in missing.stderr
+    assert not (tmp_path / "new").exists()
 
 
 def test_a_redirected_batch_table_keeps_each_row_on_one_line(tmp_path: Path) -> None:

@@ -145,7 +145,8 @@ def submit_job(
             seconds = _retry_after(session)
             raise ApiError(
                 429,
-                f"the queue is full ({capacity} jobs waiting or solving); retry in {seconds} s",
+                f"the queue is full ({settings.max_queue} waiting, the most it holds, "
+                f"beside {settings.max_concurrent_solves} solving); retry in {seconds} s",
                 code="queue_full",
                 headers={"Retry-After": str(seconds)},
             )
