@@ -194,7 +194,8 @@ class DateRange(Strict):
             rest = {key: value for key, value in data.items() if key != "date"}
             written, data = "date", {**rest, "start": data["date"], "end": data["date"]}
         made: DateRange = handler(data)
-        made._written = written
+        if made is not data:  # (a range given as one already made keeps its form)
+            made._written = written
         return made
 
     @property
