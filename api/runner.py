@@ -201,13 +201,25 @@ def _plan_columns(plan: Plan) -> dict[str, Any]:
     }
 
 
-def _stage_columns(plan: Plan, stage: str) -> dict[str, Any]:
+def stage_columns(plan: Plan, stage: str) -> dict[str, Any]:
     """The last stage's objective, bound and gap as the plan gives them: its last progress
-    report may come before the stage's final bound (a proof at the end of the search)."""
+    report may come before the stage's final bound (a proof at the end of the search), or
+    come from an earlier stage (a last stage that found nothing better reports nothing).
+    ``stage`` is the last stage reported; the plan's own list of stages comes first."""
+    searched = [s["goal"] for s in plan.statistics.get("stages", []) if isinstance(s, dict)]
+    where: dict[str, Any] = {}
+    if searched:
+        stage = searched[-1]
+        where = {"stage": stage, "stage_number": len(searched)}
     if stage not in plan.objective:
-        return {}
+        return where
     objective, bound = plan.objective[stage], plan.bound.get(stage)
-    return {"objective": objective, "bound": bound, "gap": relative_gap(objective, bound)}
+    return {
+        **where,
+        "objective": objective,
+        "bound": bound,
+        "gap": relative_gap(objective, bound),
+    }
 
 
 def run_job(job_id: str, lease: str, database_url: str, workers: int, parent_pid: int) -> str:
@@ -251,7 +263,7 @@ def run_job(job_id: str, lease: str, database_url: str, workers: int, parent_pid
     progress, _ = tracker.latest()
     final = {**(progress_values(progress) if progress else {}), **outcome}
     if "plan_json" in outcome and progress is not None:
-        final.update(_stage_columns(plan, progress.stage))
+        final.update(stage_columns(plan, progress.stage))
     with store.sessions() as session:
         stored = leased_update(session, job_id, lease, **final, lease=None, finished_at=utcnow())
     return str(outcome["status"]) if stored else "lost"

@@ -30,13 +30,13 @@ from api_support import (
     searching,
     wait_job,
 )
-from conftest import INSTANCES, instance_dict, person, task
+from conftest import INSTANCES, instance_dict, person, solve_checked, task
 from fastapi.testclient import TestClient
 
 from api.core.config import Settings
 from api.exports import SHEETS
 from api.main import create_app
-from api.runner import MAX_ATTEMPTS, recover
+from api.runner import MAX_ATTEMPTS, recover, stage_columns
 from api.store import Job, Status, Store, utcnow
 
 
@@ -637,3 +637,14 @@ def test_recovery_requeues_solving_jobs_and_fails_them_after_the_last_attempt(
         assert again.lease is None and again.stage is None and again.started_at is None
         assert given_up.error is not None and f"{MAX_ATTEMPTS} times" in given_up.error
     store.dispose()
+
+
+def test_a_finished_job_shows_the_plans_last_stage_not_the_last_one_reported() -> None:
+    # the stability stage found nothing better, so the last progress came from cost
+    plan = solve_checked(demo(), time_limit=5)
+    stages = [s["goal"] for s in plan.statistics["stages"]]
+    assert stages == ["coverage", "cost", "stability"]
+    columns = stage_columns(plan, "cost")
+    assert columns["stage"] == "stability" and columns["stage_number"] == 3
+    assert columns["objective"] == plan.objective["stability"]
+    assert columns["bound"] == plan.bound.get("stability")
