@@ -288,6 +288,24 @@ def test_a_fixed_task_that_can_never_be_worked_says_why(leave: list[object], bec
     ]
 
 
+def test_required_items_that_need_the_same_person_name_who_can_staff_them() -> None:
+    # 5 h a day each, overlapping on one date: xena alone can fill either (8 h a day; yann
+    # is no developer)
+    only = {"candidates": ["xena", "yann"]}
+    data = with_decoys(
+        [person("xena"), person("yann", roles=["designer"])],
+        workplaces=[
+            workplace("wa", hours_per_day=5, required=True, start=WEEK[1], end=WEEK[2], **only),
+            workplace("wb", hours_per_day=5, required=True, start=WEEK[2], end=WEEK[3], **only),
+        ],
+    )
+    plan, _ = infeasible(data)
+    assert plan.explanation[0] == (
+        "these items cannot all hold together: required workplace wa must be filled (only "
+        "xena can fill it); required workplace wb must be filled (only xena can fill it)"
+    )
+
+
 def test_fixed_fills_that_collide_on_an_exclusive_workplace_say_it_is_exclusive() -> None:
     data = with_decoys(
         [person("xena")],

@@ -33,15 +33,27 @@ def add(ctx: Context) -> None:
             if not full:
                 ctx.guards.impossible(f"{label} ({_never_filled(ctx.data, t)})")
                 continue
-            ctx.impose(ctx.model.add(sum(full) == 1), name, ctx.guards.guard(label))
+            fillers = [s for s, days in t.eligible.items() if len(days) == len(t.days)]
+            guard = ctx.guards.guard(label + _only(ctx.data, fillers, "fill it"))
+            ctx.impose(ctx.model.add(sum(full) == 1), name, guard)
         else:
             done = ctx.vars.covered[t.index]
             short = _never_done(ctx.data, t)
             if short is not None or ctx.vars.most(done) < t.demand_q:
                 ctx.guards.impossible(f"{label} ({short or 'too few hours can go to it'})")
                 continue
-            guard = ctx.guards.guard(label)
+            guard = ctx.guards.guard(label + _only(ctx.data, [*t.eligible], "work on it"))
             ctx.impose(ctx.model.add(sum(c * x for c, x in done) == t.demand_q), name, guard)
+
+
+def _only(data: ModelData, people: list[int], what: str) -> str:
+    """`` (only ana and ben can fill it)`` when at most :data:`MAX_NAMED` specialists can:
+    the words that show which required items compete for the same people."""
+    if not people or len(people) > MAX_NAMED:
+        return ""
+    names = [data.instance.specialists[s].id for s in people]
+    who = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return f" (only {who} can {what})"
 
 
 def _never_filled(data: ModelData, t: TargetData) -> str:
