@@ -900,6 +900,9 @@ HIDDEN = frozenset({"plan", "solve_s", "overhead_ms"})
 ERROR_WIDTH = 70
 
 
+NUMBER_WIDTH = 16  # a summary number's width kept whole, at most (see summary_table)
+
+
 def _cell(column: str, value: Any) -> Text:
     """A summary value as table text (never read as rich markup: names and errors are the
     user's)."""
@@ -920,18 +923,22 @@ def summary_table(frame: pd.DataFrame, title: str) -> Table:
     if set(frame["check"]) <= {"ok", ""}:
         hidden.add("check")
     columns = [c for c in frame.columns if c not in hidden]
+    records = frame.to_dict(orient="records")
+    cells = [[_cell(c, record[c]) for c in columns] for record in records]
     table = Table(title=Text(printable(title)), title_justify="left")
-    for column in columns:
+    for i, column in enumerate(columns):
         numeric = pd.api.types.is_numeric_dtype(frame[column])
+        # a number keeps its width (up to NUMBER_WIDTH) while the text columns fold
+        widest = max((row[i].cell_len for row in cells), default=0)
         table.add_column(
             HEADERS.get(column, column),
             justify="right" if numeric else "left",
             overflow="fold",  # a narrow terminal wraps values instead of hiding them
-            min_width=4 if numeric else 6,
+            min_width=max(4, min(widest, NUMBER_WIDTH)) if numeric else 6,
         )
-    for record in frame.to_dict(orient="records"):
+    for record, row in zip(records, cells, strict=True):
         style = "" if record["status"] in OK_STATUSES else "red"
-        table.add_row(*(_cell(c, record[c]) for c in columns), style=style)
+        table.add_row(*row, style=style)
     return table
 
 

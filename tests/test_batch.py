@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 import pytest
 from conftest import INSTANCES, instance_dict, person
+from rich.console import Console
 
 from allocator import Plan, check_plan, load_instance, load_instance_file
 from allocator.batch import (
@@ -34,6 +35,7 @@ from allocator.batch import (
     file_items,
     local_backend,
     run_batch,
+    summary_table,
 )
 from allocator.documents import NOT_FINITE
 from allocator.generate import GeneratorConfig, generate_instance
@@ -640,3 +642,22 @@ def test_the_batch_command_with_a_bad_scenario_spec(tmp_path: Path) -> None:
     result = run("--scenarios", spec, DEMO, "-o", tmp_path / "out")
     assert result.returncode == 2
     assert "$.scenarios[0].demand_factor" in result.stderr
+
+
+def test_the_summary_table_keeps_numbers_whole_and_folds_the_names() -> None:
+    frame = pd.DataFrame(
+        {
+            "instance": ["a-scenario-with-a-very-long-name-that-must-fold-somewhere"],
+            "status": ["optimal"],
+            "check": ["ok"],
+            "coverage": [41100.0],
+            "cost": [1234567.5],
+            "cost_vs_base": [-1234.5],
+        }
+    )
+    console = Console(width=60, record=True, color_system=None)
+    console.print(summary_table(frame, "scenarios"))
+    text = console.export_text()
+    for number in ("41,100.00", "1,234,567.50", "-1,234.50"):
+        assert number in text, text
+    assert "a-scenario-with-a-very-long-name-that-must-fold-somewhere" not in text  # folded
