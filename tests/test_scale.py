@@ -19,7 +19,7 @@ from conftest import (
     task,
 )
 
-from allocator import SolveOptions, check_plan, load_instance, solve
+from allocator import SolveOptions, check_plan, load_instance, load_instance_file, solve
 from allocator.eligibility import compute_eligibility
 from allocator.generate import GeneratorConfig, generate_instance
 from allocator.greedy import best_greedy
@@ -489,3 +489,28 @@ def test_an_infeasible_cut_model_proves_nothing(monkeypatch: pytest.MonkeyPatch)
     assert plan.status == "optimal", plan.explanation
     assert plan.statistics["candidates_per_task"] == 0  # re-decided on the whole model
     assert {a.specialist for a in plan.assignments} == {"o", "i"}
+
+
+@pytest.mark.parametrize("warm", [True, False], ids=["warm-start", "cp-sat-alone"])
+def test_a_model_cp_sat_may_prove_is_warmed_by_neighbourhoods_up_to_its_bound(
+    warm: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the small instance (about 3 000 variables): the rounds reach coverage's LP bound
+    # from the greedy plan in well under a second; CP-SAT's search then ends on the hint
+    if not warm:
+        monkeypatch.setattr(solve_module, "WARM_START_SHARE", 0.0)
+    instance = load_instance_file(INSTANCES / "small.json")
+    data = build_model_data(instance, compute_eligibility(instance))
+    assert count_variables(data) < solve_module.PROOF_VARIABLES
+    plan = solve(instance, SolveOptions(time_limit=8, workers=2))
+    report = check_plan(instance, plan)
+    assert report.ok, report.violations
+    coverage = plan.statistics["stages"][0]
+    assert coverage["goal"] == "coverage"
+    if warm:
+        assert coverage["neighbourhoods"] > 0
+        assert coverage["status"] == "OPTIMAL"
+        assert coverage["value"] == coverage["bound"] == plan.bound["coverage"]
+    else:
+        assert coverage["neighbourhoods"] == 0
+    assert plan.objective["coverage"] >= plan.bound["coverage"]
