@@ -78,6 +78,11 @@ rounds from a plan at coverage 248 (seeds 1-3) ended at 764,500-766,000 (mean 76
 against 766,200-768,300 (mean 767,300). On the large one (50 s of coverage rounds from the
 greedy plan, seeds 1 and 2) they ended at 24 and 72, against 24 and 121 without.
 
+A round that freed every specialist, over every date and project, and was proven optimal ends
+the search: its plan is the best the rounds' models hold (a small model's search often gets
+there; without the stop, the small instance's warm start and tiny test instances went on
+searching to the end of their time: the rules' tests took 10.5 s instead of 3.3 s).
+
 The incumbent is kept indexed (:class:`~allocator.model.neighbourhood.Incumbent`): drawing a
 neighbourhood, building its residual and landing its change cost the freed specialists' rows
 only, and a round's residual is built under the lock when it is drawn.
@@ -348,6 +353,9 @@ class _Search:
         # per target, SEED_DAMPING to the number of rounds grown from it in vain since its
         # work last changed (at least SEED_FLOOR)
         self.damping = [1.0] * len(data.targets)
+        # a round that freed every specialist, over every date and project, was proven: its
+        # plan is the best there is (as the rounds' models count), and the search can end
+        self.exhausted = False
 
     def draw(self, rng: random.Random) -> _Round | None:
         """A neighbourhood around a seed of the incumbent, or ``None`` when there is none."""
@@ -383,6 +391,14 @@ class _Search:
     def finish(self, round_: _Round, proven: bool) -> None:
         """Release the round's specialists; adapt its kind of round (:class:`_Pace`)."""
         self.in_flight.remove(round_.freed)
+        everyone = len(round_.freed) >= len(self.data.capacity_q) - len(self.locked)
+        if (
+            proven
+            and everyone
+            and round_.pace is self.whole
+            and round_.version == len(self.commits)
+        ):
+            self.exhausted = len(round_.projects) >= len(self.data.instance.projects)
         if round_.seed is not None:  # undone below when its change lands and is better
             k = round_.seed
             self.damping[k] = max(SEED_FLOOR, self.damping[k] * SEED_DAMPING)
@@ -571,7 +587,7 @@ def improve(
     def finished(first: bool) -> bool:
         floor = bound() if callable(bound) else bound
         reached = floor is not None and search.key[ranked - 1] <= floor + 1e-9
-        halted = search.failed or (stop is not None and stop.is_set())
+        halted = search.failed or search.exhausted or (stop is not None and stop.is_set())
         now = time.perf_counter()
         if reached or halted or now < deadline - 0.2:
             return reached or halted

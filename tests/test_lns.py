@@ -971,3 +971,19 @@ def test_a_seed_searched_in_vain_is_drawn_less_until_its_work_changes() -> None:
     worked = {row[1] for row in start.rows(data)} | {row[1] for row in found.rows(data)}
     for t in data.targets:
         assert search.damping[t.index] == (1.0 if t.index in worked else lns.SEED_FLOOR)
+
+
+def test_the_search_ends_once_a_round_of_every_specialist_is_proven() -> None:
+    # two people, one project: a round frees both over every date and is proven at once
+    instance = load_instance(
+        instance_dict(
+            specialists=[person("a"), person("b", cost_per_hour=60)], tasks=[task("t", 24)]
+        )
+    )
+    data = build_model_data(instance, compute_eligibility(instance))
+    start = best_greedy(data, ["coverage", "cost"])
+    began = time.perf_counter()
+    found, stats = improve(data, start, ["coverage", "cost"], began + 30, workers=2)
+    assert time.perf_counter() - began < 10  # not the 30 s allowed
+    assert stats.proven >= 1
+    check_solution(instance, data, found)
