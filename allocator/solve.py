@@ -834,6 +834,11 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Plan:
                         (stage_started + WARM_START_SHARE * stage_time, started),
                     )  # fmt: skip
                     rounds += warm_rounds
+                    # kept should CP-SAT find no plan in what is left of the stage
+                    if solution is None:
+                        first_hint = start
+                    else:
+                        solution = start
                 built.hint_from(start)
                 # with neighbourhoods to follow, CP-SAT gets a share of the stage
                 share = LOCKED_SEARCH_SHARE if lns else WHOLE_SEARCH_SHARE
