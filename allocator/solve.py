@@ -774,9 +774,8 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Plan:
             # stability (as this goal or an earlier, pinned one) by neighbourhoods only without
             # a previous plan: a neighbourhood's model counts split days, not the changes
             # against the previous plan
-            stage_lns = not provable and (
-                "stability" not in order[:number] or instance.previous_plan is None
-            )
+            searchable_goals = "stability" not in order[:number] or instance.previous_plan is None
+            stage_lns = not provable and searchable_goals
             search = lns and stage_lns and (solution is not None or not locked)
             # a relaxation's time: a share of the stage's, or after the first stage of all the
             # time left (an earlier stage's overtime must not starve this goal's bound)
@@ -826,8 +825,7 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Plan:
                     first_hint = _better(data, order, first_hint, guided)
                 assert built is not None and expr is not None  # built for CP-SAT's stages
                 start = solution or first_hint
-                stable_ok = "stability" not in order[:number] or instance.previous_plan is None
-                if provable and stable_ok and (solution is not None or not locked):
+                if provable and searchable_goals and (solution is not None or not locked):
                     # a model CP-SAT may prove: the neighbourhoods first find it a good hint
                     start, warm_rounds = _warm_start(
                         data, start, order, number, options, floor, scale,
