@@ -987,3 +987,33 @@ def test_the_search_ends_once_a_round_of_every_specialist_is_proven() -> None:
     assert time.perf_counter() - began < 10  # not the 30 s allowed
     assert stats.proven >= 1
     check_solution(instance, data, found)
+
+
+def test_a_search_stalled_long_enough_for_its_age_restarts() -> None:
+    began = 100.0
+    # early on, after STALL_SECONDS without a better plan
+    assert not lns.stalled(began + 1.9, began, began)
+    assert lns.stalled(began + lns.STALL_SECONDS + 0.1, began, began)
+    # later, only after STALL_SHARE of the time searched so far
+    now = began + 40.0
+    wait = lns.STALL_SHARE * 40.0
+    assert wait > lns.STALL_SECONDS
+    assert not lns.stalled(now, now - wait + 0.5, began)
+    assert lns.stalled(now, now - wait - 0.5, began)
+
+
+def test_a_restart_gives_every_seed_its_whole_weight_and_the_rounds_their_first_size() -> None:
+    instance = _instance(SHAPES[0])
+    data = build_model_data(instance, compute_eligibility(instance))
+    start = best_greedy(data, ["coverage", "cost"])
+    search = lns._Search(data, start, ["coverage", "cost"], None)
+    first = search.whole.size
+    search.damping = [lns.SEED_FLOOR] * len(data.targets)
+    for pace in (search.whole, search.windowed):
+        pace.size, pace.seconds = first + 5, lns.MAX_ROUND_SECONDS
+    search.restart()
+    assert search.damping == [1.0] * len(data.targets)
+    for pace in (search.whole, search.windowed):
+        assert (pace.size, pace.seconds) == (first, lns.ROUND_SECONDS)
+    assert search.stats.restarts == 1
+    assert search.plan.solution == start  # the incumbent is kept
