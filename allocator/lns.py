@@ -9,7 +9,8 @@ inside the small model, so no round trades them away; a round's plan is kept whe
 lexicographically at least as good as the incumbent.
 
 Neighbourhoods grow around a seed target (for coverage an unmet one, weighted by priority and
-unmet hours; for cost a staffed one, weighted by its money; for stability one worked on a split
+unmet hours; for cost a staffed one, weighted by what its hours cost above its cheapest
+candidate's rate; for stability one worked on a split
 day): its candidates are freed, then the candidates of what they currently work on, until the
 round's size is reached. A seed's own people are always freed (a round without them cannot give
 an unmet task at its assignee limit more hours, fill a workplace around its filler's leave, or
@@ -19,7 +20,11 @@ plan, two at once): 8,985-11,914 weighted unmet hours over three seeds, against 
 over four with candidates drawn uniformly; people first but uniform otherwise, 12,276-16,237.
 On the medium one (15 s of cost rounds from a plan at coverage 251, three seeds, three runs):
 772,539, 775,810 and 777,832 on average, against 777,687 and 777,768 in two runs drawing
-uniformly (within the runs' noise); split days (8 s) 209.0 against 210.3. Rounds of 0.1 s at
+uniformly (within the runs' noise); split days (8 s) 209.0 against 210.3. Cost seeds weighted
+by what their hours cost above the cheapest candidate's rate, rather than by what they cost
+(medium, 20 s of cost rounds from a plan at coverage 248, seeds 1-6): 765,952 on average
+against 767,336, lower for every seed; large (40 s from a plan at coverage 24, seeds 1-2):
+9,117,202 and 9,128,560 against 9,127,409 and 9,119,595. Rounds of 0.1 s at
 least reached 5,962-8,952 in that coverage measurement, but 5,580 and 5,810 in whole 120 s
 solves, against 3,933-4,721 with 0.25 s. The freed specialists may work on the projects met on
 the way only, which keeps each small model at a few thousand variables even on 400 specialists
@@ -200,10 +205,13 @@ def _seed(
     freeable: list[bool],
     rng: random.Random,
     damping: list[float] | None = None,
+    cheapest: list[int] | None = None,
 ) -> int | None:
     """A target to grow the neighbourhood from (weighted by what ``goal`` loses on it, times
     its ``damping`` if given), among those with a candidate the search may free
-    (``freeable``)."""
+    (``freeable``). For cost, with ``cheapest`` (per target, the lowest rate among its
+    candidates), what its hours cost above that rate; where none costs more, what they
+    cost (:func:`_excess`)."""
     if goal == "coverage":
         weights = [t.priority * (t.demand_q - plan.done[t.index]) for t in data.targets]
     elif goal == "stability":  # targets worked on split days
@@ -217,7 +225,7 @@ def _seed(
                     split[k] += 1
         weights = split
     else:
-        weights = list(plan.money)
+        weights = list(plan.money) if cheapest is None else _excess(plan, freeable, cheapest)
     damped = [  # (a damping is never 0)
         float(w) * (1.0 if damping is None else damping[k]) if freeable[k] else 0.0
         for k, w in enumerate(weights)
@@ -225,6 +233,20 @@ def _seed(
     if sum(damped) <= 0:
         return None
     return rng.choices(range(len(data.targets)), weights=damped)[0]
+
+
+def _excess(plan: Incumbent, freeable: list[bool], cheapest: list[int]) -> list[int]:
+    """Per target, what its hours cost above its cheapest candidate's rate (money units);
+    what they cost when no target a round may free (``freeable``) costs more."""
+    excess = [max(0, plan.money[k] - plan.done[k] * rate) for k, rate in enumerate(cheapest)]
+    if any(e > 0 and free for e, free in zip(excess, freeable, strict=True)):
+        return excess
+    return list(plan.money)
+
+
+def cheapest_rates(data: ModelData) -> list[int]:
+    """Per target, the lowest rate (money units per quarter-hour) among its candidates."""
+    return [min((data.rate[s] for s in t.eligible), default=0) for t in data.targets]
 
 
 def _window(data: ModelData, seed: int, rng: random.Random) -> frozenset[int]:
@@ -358,6 +380,7 @@ class _Search:
         self.failed = False  # a round raised: every round stops
         self.plan, self.key = Incumbent(data, solution), _key(data, solution, self.keys)
         self.locked, self.freeable = _locks(data)
+        self.cheapest = cheapest_rates(data)
         start = min(START_FREED, len(data.capacity_q) - len(self.locked))
         self.whole = _Pace(start)  # rounds over every date
         self.windowed = _Pace(start)  # rounds of a window of dates
@@ -378,7 +401,9 @@ class _Search:
 
     def draw(self, rng: random.Random) -> _Round | None:
         """A neighbourhood around a seed of the incumbent, or ``None`` when there is none."""
-        target = _seed(self.data, self.plan, self.goals[-1], self.freeable, rng, self.damping)
+        target = _seed(
+            self.data, self.plan, self.goals[-1], self.freeable, rng, self.damping, self.cheapest
+        )
         # (a fill is for a workplace's whole period: a window round leaves most out)
         windowed = (
             self.windows

@@ -1017,3 +1017,42 @@ def test_a_restart_gives_every_seed_its_whole_weight_and_the_rounds_their_first_
         assert (pace.size, pace.seconds) == (first, lns.ROUND_SECONDS)
     assert search.stats.restarts == 1
     assert search.plan.solution == start  # the incumbent is kept
+
+
+def test_cost_rounds_grow_from_work_dearer_than_its_cheapest_candidate() -> None:
+    # "dear" does t1 though "cheap" could; t2 needs a tester only "tester" can be
+    instance = load_instance(
+        instance_dict(
+            specialists=[
+                person("cheap", cost_per_hour=40),
+                person("dear", cost_per_hour=90),
+                person("tester", roles=["tester"], cost_per_hour=70),
+            ],
+            tasks=[task("t1", 16), task("t2", 16, role="tester")],
+        )
+    )
+    data = build_model_data(instance, compute_eligibility(instance))
+    index = data.eligibility.target_index
+    t1, t2 = index["task", "t1"], index["task", "t2"]
+    dear, tester = data.specialist_index["dear"], data.specialist_index["tester"]
+    plan = Solution(
+        {}, {(dear, t1, 0): 32, (dear, t1, 1): 32, (tester, t2, 0): 32, (tester, t2, 1): 32}
+    )
+    check_solution(instance, data, plan)
+    incumbent = Incumbent(data, plan)
+    freeable = [True] * len(data.targets)
+    cheapest = lns.cheapest_rates(data)
+    assert cheapest[t1] == data.rate[data.specialist_index["cheap"]]
+    drawn = {
+        lns._seed(data, incumbent, "cost", freeable, random.Random(i), None, cheapest)
+        for i in range(50)
+    }
+    assert drawn == {t1}  # t2's tester is its only, so cheapest, candidate
+    # by money alone, t2 (dearer in all) is drawn too
+    by_money = {lns._seed(data, incumbent, "cost", freeable, random.Random(i)) for i in range(50)}
+    assert by_money == {t1, t2}
+    # when every target is done by its cheapest candidate, the seeds follow the money
+    fair = Solution({}, {(tester, t2, 0): 32, (tester, t2, 1): 32})
+    check_solution(instance, data, fair)
+    fair_plan = Incumbent(data, fair)
+    assert lns._seed(data, fair_plan, "cost", freeable, random.Random(0), None, cheapest) == t2
