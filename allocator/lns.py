@@ -381,9 +381,9 @@ class _Search:
         self.plan, self.key = Incumbent(data, solution), _key(data, solution, self.keys)
         self.locked, self.freeable = _locks(data)
         self.cheapest = cheapest_rates(data)
-        start = min(START_FREED, len(data.capacity_q) - len(self.locked))
-        self.whole = _Pace(start)  # rounds over every date
-        self.windowed = _Pace(start)  # rounds of a window of dates
+        self.first_size = min(START_FREED, len(data.capacity_q) - len(self.locked))
+        self.whole = _Pace(self.first_size)  # rounds over every date
+        self.windowed = _Pace(self.first_size)  # rounds of a window of dates
         # windows when the horizon holds a few and every goal is a sum over days
         self.windows = (
             len(data.dates) >= WINDOW_HORIZON * WINDOW_DAYS and "stability" not in self.keys
@@ -455,9 +455,8 @@ class _Search:
         """Start the seeds' weights and the rounds' sizes afresh, the incumbent kept (after
         a stall: see :func:`stalled`)."""
         self.damping = [1.0] * len(self.damping)
-        start = min(START_FREED, len(self.data.capacity_q) - len(self.locked))
         for pace in (self.whole, self.windowed):
-            pace.size, pace.seconds = start, ROUND_SECONDS
+            pace.size, pace.seconds = self.first_size, ROUND_SECONDS
         self.stats.restarts += 1
 
     def commit(self, round_: _Round, change: _Change) -> list[float] | None:

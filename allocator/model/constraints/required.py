@@ -25,15 +25,15 @@ def add(ctx: Context) -> None:
         )
         name = f"{Rule.REQUIRED}[{t.target.id}]"
         if t.is_workplace:
-            full = [
-                ctx.vars.fill[s, t.index]
+            fillers = [
+                s
                 for s, days in t.eligible.items()
                 if len(days) == len(t.days) and (s, t.index) in ctx.vars.fill
             ]
-            if not full:
+            if not fillers:
                 ctx.guards.impossible(f"{label} ({_never_filled(ctx.data, t)})")
                 continue
-            fillers = [s for s, days in t.eligible.items() if len(days) == len(t.days)]
+            full = [ctx.vars.fill[s, t.index] for s in fillers]
             guard = ctx.guards.guard(label + _only(ctx.data, fillers, "fill it"))
             ctx.impose(ctx.model.add(sum(full) == 1), name, guard)
         else:
